@@ -1,0 +1,90 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { createRequestHandler } from './http/routes.ts';
+import type { Logger } from './log.ts';
+import { chooseAnnouncedAddress } from './media/announcedIp.ts';
+import { resolveWorkerBin } from './media/workerBin.ts';
+import { WorkerPool } from './media/WorkerPool.ts';
+import { RoomRegistry } from './rooms/RoomRegistry.ts';
+import { SignalingServer } from './signaling/SignalingServer.ts';
+import { MemoryRoomStateStore } from './store/MemoryRoomStateStore.ts';
+import { RedisRoomStateStore } from './store/RedisRoomStateStore.ts';
+import type { RoomStateStore } from './store/RoomStateStore.ts';
+
+export interface Parley {
+  config: Config;
+  url: string;
+  httpServer: http.Server;
+  pool: WorkerPool;
+  registry: RoomRegistry;
+  store: RoomStateStore;
+  signaling: SignalingServer;
+  announcedAddress: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts everything in one process: store, media workers, HTTP and signaling. */
+export async function startParley(config: Config, log: Logger): Promise<Parley> {
+  const store = await openStore(config, log);
+  const announced = chooseAnnouncedAddress(config.announcedIp, config.rtcListenIp);
+  if (announced.warning) log.warn(announced.warning);
+  const pool = new WorkerPool({
+    count: config.workers,
+    workerBin: resolveWorkerBin(),
+    listenIp: config.rtcListenIp,
+    announcedAddress: announced.address,
+    firstPort: config.rtcPort,
+    logger: log,
+  });
+  try {
+    await pool.start();
+  } catch (error) {
+    await pool.close();
+    await store.close();
+    throw error;
+  }
+  const registry = new RoomRegistry(pool, store, config.emptyRoomGraceMs, log);
+  const handler = createRequestHandler({ pool, store });
+  const httpServer = http.createServer((req, res) => {
+    handler(req, res).catch((error) => {
+      log.error({ err: error, url: req.url }, 'http handler failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+    });
+  });
+  const signaling = new SignalingServer({ httpServer, registry, store, log });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  log.info({ url, workers: config.workers, rtcPorts: `${config.rtcPort}-${config.rtcPort + config.workers - 1}`, announcedAddress: announced.address, store: store.kind }, 'parley listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      registry.closeAll('shutdown');
+      await signaling.close();
+      httpServer.closeAllConnections();
+      await pool.close();
+      await store.close();
+    })());
+
+  return { config, url, httpServer, pool, registry, store, signaling, announcedAddress: announced.address, close };
+}
+
+async function openStore(config: Config, log: Logger): Promise<RoomStateStore> {
+  if (!config.redisUrl) return new MemoryRoomStateStore();
+  const store = new RedisRoomStateStore({ url: config.redisUrl });
+  try {
+    await store.connect();
+  } catch (error) {
+    await store.close();
+    throw new Error(`cannot connect to Redis at REDIS_URL: ${(error as Error).message}`);
+  }
+  log.info('room state in Redis');
+  return store;
+}

@@ -1,0 +1,105 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.ts';
+import { MediaWorker } from './MediaWorker.ts';
+
+export interface WorkerPoolOptions {
+  count: number;
+  workerBin: string;
+  listenIp: string;
+  announcedAddress: string | undefined;
+  firstPort: number;
+  logger: Logger;
+}
+
+/**
+ * Worker i listens on firstPort + i. A worker that dies is replaced on the same port; listeners of
+ * `workerDied` close the rooms that lived on it.
+ */
+export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; workerReplaced: [MediaWorker] }> {
+  readonly #workers = new Map<number, MediaWorker>();
+  readonly #options: WorkerPoolOptions;
+  readonly #log: Logger;
+  #closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    super();
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'workers' });
+  }
+
+  async start(): Promise<void> {
+    const indexes = Array.from({ length: this.#options.count }, (_, i) => i);
+    await Promise.all(indexes.map((i) => this.#spawn(i)));
+  }
+
+  get workers(): MediaWorker[] {
+    return [...this.#workers.values()];
+  }
+
+  /** True when every slot has a live worker. */
+  get healthy(): boolean {
+    return !this.#closed && this.#workers.size === this.#options.count && this.workers.every((w) => !w.closed);
+  }
+
+  leastLoaded(): MediaWorker {
+    let best: MediaWorker | undefined;
+    for (const worker of this.#workers.values()) {
+      if (worker.closed) continue;
+      if (!best || worker.load < best.load) best = worker;
+    }
+    if (!best) throw new Error('no media worker available');
+    return best;
+  }
+
+  async #spawn(index: number): Promise<MediaWorker> {
+    const worker = await MediaWorker.start({
+      index,
+      workerBin: this.#options.workerBin,
+      listenIp: this.#options.listenIp,
+      announcedAddress: this.#options.announcedAddress,
+      port: this.#options.firstPort + index,
+      logger: this.#options.logger,
+    });
+    if (this.#closed) {
+      worker.close();
+      throw new Error('worker pool closed');
+    }
+    this.#workers.set(index, worker);
+    worker.once('died', () => this.#onDied(worker));
+    return worker;
+  }
+
+  #onDied(worker: MediaWorker): void {
+    if (this.#workers.get(worker.index) === worker) this.#workers.delete(worker.index);
+    this.emit('workerDied', worker);
+    if (!this.#closed) void this.#replace(worker.index, 1);
+  }
+
+  async #replace(index: number, attempt: number): Promise<void> {
+    try {
+      const worker = await this.#spawn(index);
+      this.#log.warn({ worker: index, attempt }, 'replaced dead mediasoup worker');
+      this.emit('workerReplaced', worker);
+    } catch (error) {
+      if (this.#closed) return;
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      this.#log.error({ err: error, worker: index, attempt, retryInMs: delay }, 'could not replace mediasoup worker');
+      setTimeout(() => void this.#replace(index, attempt + 1), delay).unref();
+    }
+  }
+
+  /** Closes every worker and waits for their processes to exit. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const exits = this.workers.map(
+      (w) => new Promise<void>((resolve) => {
+        if (w.worker.subprocessClosed) return resolve();
+        w.worker.once('subprocessclose', () => resolve());
+        w.close();
+      }),
+    );
+    this.#workers.clear();
+    await Promise.all(exits);
+  }
+}

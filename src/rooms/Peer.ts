@@ -1,0 +1,69 @@
+import type { types } from 'mediasoup';
+
+export interface TransportAppData extends types.AppData {
+  producing: boolean;
+  consuming: boolean;
+}
+
+export const PEER_LIMITS = { transports: 4, producers: 8, consumers: 256 } as const;
+
+/**
+ * One participant of one room, bound to one socket. Owns its transports; closing a transport closes
+ * its producers and consumers inside mediasoup, and the observers below keep the Maps in step.
+ */
+export class Peer {
+  readonly userId: string;
+  readonly userName: string;
+  readonly socketId: string;
+  readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();
+  readonly producers = new Map<string, types.Producer>();
+  readonly consumers = new Map<string, types.Consumer>();
+  #closed = false;
+
+  constructor(userId: string, userName: string, socketId: string) {
+    this.userId = userId;
+    this.userName = userName;
+    this.socketId = socketId;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  addTransport(transport: types.WebRtcTransport<TransportAppData>): void {
+    if (this.#closed) {
+      transport.close();
+      return;
+    }
+    this.transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.transports.delete(transport.id));
+  }
+
+  addProducer(producer: types.Producer): void {
+    if (this.#closed) {
+      producer.close();
+      return;
+    }
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+  }
+
+  addConsumer(consumer: types.Consumer): void {
+    if (this.#closed) {
+      consumer.close();
+      return;
+    }
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+  }
+
+  /** Closes everything this peer owns. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const transport of [...this.transports.values()]) transport.close();
+    // Normally empty by now (transport close cascades); close leftovers defensively.
+    for (const producer of [...this.producers.values()]) producer.close();
+    for (const consumer of [...this.consumers.values()]) consumer.close();
+  }
+}

@@ -1,0 +1,69 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log.ts';
+import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import { Room, type RoomCloseReason } from './Room.ts';
+
+/**
+ * All live rooms of this process. Get-or-create is serialized per room id, so concurrent first joins
+ * share one router.
+ */
+export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseReason] }> {
+  readonly #rooms = new Map<string, Room>();
+  readonly #creating = new Map<string, Promise<Room>>();
+  readonly #pool: WorkerPool;
+  readonly #store: RoomStateStore;
+  readonly #emptyGraceMs: number;
+  readonly #log: Logger;
+
+  constructor(pool: WorkerPool, store: RoomStateStore, emptyGraceMs: number, log: Logger) {
+    super();
+    this.#pool = pool;
+    this.#store = store;
+    this.#emptyGraceMs = emptyGraceMs;
+    this.#log = log;
+  }
+
+  get size(): number {
+    return this.#rooms.size;
+  }
+
+  get rooms(): IterableIterator<Room> {
+    return this.#rooms.values();
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId);
+  }
+
+  getOrCreate(roomId: string): Promise<Room> {
+    const existing = this.#rooms.get(roomId);
+    if (existing && !existing.closed) return Promise.resolve(existing);
+    let pending = this.#creating.get(roomId);
+    if (!pending) {
+      pending = this.#create(roomId).finally(() => this.#creating.delete(roomId));
+      this.#creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  async #create(roomId: string): Promise<Room> {
+    const mediaWorker = this.#pool.leastLoaded();
+    const router = await mediaWorker.createRouter();
+    const room = new Room(roomId, router, mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }));
+    this.#rooms.set(roomId, room);
+    room.once('close', (reason) => {
+      if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+      this.#store.clearRoom(roomId).catch((error) => room.log.warn({ err: error }, 'could not clear room state'));
+      this.emit('roomClosed', room, reason);
+    });
+    // Rooms live in one process; whatever the store remembers for a new room is stale.
+    await this.#store.clearRoom(roomId).catch((error) => room.log.warn({ err: error }, 'could not clear stale room state'));
+    room.log.info({ worker: mediaWorker.index }, 'room created');
+    return room;
+  }
+
+  closeAll(reason: RoomCloseReason): void {
+    for (const room of [...this.#rooms.values()]) room.close(reason);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { Server } from 'socket.io';
+import type { Logger } from '../log.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import { Connection } from './Connection.ts';
+import { channelOf } from './handlers.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
+
+/** Largest signaling frame: an rtpCapabilities object is ~10 KB; Socket.IO's default is 1 MB. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export interface SignalingOptions {
+  httpServer: HttpServer;
+  registry: RoomRegistry;
+  store: RoomStateStore;
+  log: Logger;
+  /** Extra origins allowed besides the page's own. */
+  allowedOrigins?: string[];
+  onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
+}
+
+export class SignalingServer {
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly connections = new Map<string, Connection>();
+
+  constructor(options: SignalingOptions) {
+    const log = options.log.child({ component: 'signaling' });
+    const allowed = new Set(options.allowedOrigins ?? []);
+    this.io = new Server(options.httpServer, {
+      maxHttpBufferSize: MAX_FRAME_BYTES,
+      serveClient: false,
+      pingInterval: 10_000,
+      pingTimeout: 8_000,
+      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed)),
+    });
+    this.io.on('connection', (socket) => {
+      const connection = new Connection(socket, { registry: options.registry, store: options.store, log, onSignalingError: options.onSignalingError });
+      this.connections.set(socket.id, connection);
+      socket.once('disconnect', () => this.connections.delete(socket.id));
+    });
+    // A room that closes under its peers (worker died, shutdown): unbind them and tell them to rejoin.
+    options.registry.on('roomClosed', (room, reason) => {
+      if (reason === 'empty') return;
+      for (const connection of this.connections.values()) {
+        if (connection.session.room === room) connection.forgetRoom();
+      }
+      this.io.to(channelOf(room.id)).emit('roomClosed', { roomId: room.id, reason });
+      this.io.in(channelOf(room.id)).socketsLeave(channelOf(room.id));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+}
+
+/** Browsers send Origin; it must match the Host the page came from, or be allow-listed. */
+function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser (bots, tests, server-side clients)
+  if (allowed.has(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,248 @@
+import type { Socket } from 'socket.io';
+import type { types } from 'mediasoup';
+import type { Logger } from '../log.ts';
+import { Peer, PEER_LIMITS, type TransportAppData } from '../rooms/Peer.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
+import { UserError } from './errors.ts';
+import type { ClientToServerEvents, ReplyOf, RequestName, ServerToClientEvents } from './protocol.ts';
+import type { ValidRequest } from './schemas.ts';
+import type { Session } from './Session.ts';
+
+export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface HandlerContext {
+  session: Session;
+  socket: ParleySocket;
+  registry: RoomRegistry;
+  store: RoomStateStore;
+  log: Logger;
+}
+
+type Handler<E extends RequestName> = (ctx: HandlerContext, request: ValidRequest<E>) => Promise<ReplyOf<E>>;
+export type Handlers = { [E in RequestName]: Handler<E> };
+
+/** Socket.IO room name for a call (prefixed so it never collides with a socket id). */
+export const channelOf = (roomId: string) => `room:${roomId}`;
+
+function ownTransport(peer: Peer, transportId: string): types.WebRtcTransport<TransportAppData> {
+  const transport = peer.transports.get(transportId);
+  if (!transport) throw new UserError('unknown transportId');
+  return transport;
+}
+
+function ownProducer(peer: Peer, producerId: string): types.Producer {
+  const producer = peer.producers.get(producerId);
+  if (!producer) throw new UserError('unknown producerId');
+  return producer;
+}
+
+/** mediasoup rejects bad rtpParameters/dtlsParameters with TypeError: that is the client's fault. */
+async function media<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof TypeError || (error as Error).name === 'UnsupportedError') {
+      throw new UserError(`${what} failed: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+export const handlers: Handlers = {
+  async joinRoom(ctx, { roomId, userId, userName }) {
+    if (ctx.session.peer && !ctx.session.peer.closed) throw new UserError('already in a room: leave it first');
+    const room = await ctx.registry.getOrCreate(roomId);
+    if (room.closed) throw new UserError('room is closing, try again');
+    if (room.peers.has(userId)) throw new UserError('userId is already in this room');
+    const peer = new Peer(userId, userName, ctx.socket.id);
+    // Reserve the userId before awaiting the store, so a concurrent join with it is refused.
+    room.addPeer(peer);
+    let others;
+    try {
+      await ctx.store.addMember(roomId, { userId, userName });
+      others = (await ctx.store.members(roomId)).filter((member) => member.userId !== userId);
+    } catch (error) {
+      room.removePeer(peer);
+      if (error instanceof StoreUnavailableError) throw new UserError('room service temporarily unavailable, try again');
+      throw error;
+    }
+    if (peer.closed || room.closed) throw new UserError('room closed while joining, try again');
+    ctx.session.peer = peer;
+    ctx.session.room = room;
+    await ctx.socket.join(channelOf(roomId));
+    ctx.socket.to(channelOf(roomId)).emit('userJoined', { userId, userName });
+    room.log.info({ userId, peers: room.peers.size }, 'peer joined');
+    return { participants: others };
+  },
+
+  async leaveRoom(ctx, { roomId, userId }) {
+    const { peer } = ctx.session.joined(roomId);
+    if (peer.userId !== userId) throw new UserError('userId does not match your session');
+    await leave(ctx);
+    return {};
+  },
+
+  async getRouterRtpCapabilities(ctx, { roomId }) {
+    const { room } = ctx.session.joined(roomId);
+    return { rtpCapabilities: room.router.rtpCapabilities };
+  },
+
+  async createWebRtcTransport(ctx, { roomId, producing, consuming }) {
+    const { peer, room } = ctx.session.joined(roomId);
+    if (!producing && !consuming) throw new UserError('a transport must be producing, consuming or both');
+    if (peer.transports.size >= PEER_LIMITS.transports) throw new UserError(`at most ${PEER_LIMITS.transports} transports per participant`);
+    const transport = await room.router.createWebRtcTransport<TransportAppData>({
+      webRtcServer: room.mediaWorker.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { producing, consuming },
+    });
+    peer.addTransport(transport);
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  },
+
+  async connectWebRtcTransport(ctx, { transportId, dtlsParameters }) {
+    const { peer } = ctx.session.joined();
+    const transport = ownTransport(peer, transportId);
+    if (transport.dtlsState !== 'new') throw new UserError('transport is already connected');
+    await media('connect', () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+    return {};
+  },
+
+  async produce(ctx, { transportId, kind, rtpParameters, appData }) {
+    const { peer, room } = ctx.session.joined();
+    const transport = ownTransport(peer, transportId);
+    if (!transport.appData.producing) throw new UserError('transport was not created for producing');
+    if (peer.producers.size >= PEER_LIMITS.producers) throw new UserError(`at most ${PEER_LIMITS.producers} producers per participant`);
+    const producer = await media('produce', () =>
+      transport.produce({ kind, rtpParameters: rtpParameters as types.RtpParameters, appData: { ...appData } }),
+    );
+    peer.addProducer(producer);
+    watchProducer(ctx, room, peer, producer);
+    ctx.socket.to(channelOf(room.id)).emit('newProducer', producerInfo(peer, producer));
+    return { producerId: producer.id };
+  },
+
+  async consume(ctx, { producerId, rtpCapabilities, transportId }) {
+    const { peer, room } = ctx.session.joined();
+    const found = room.findProducer(producerId);
+    if (!found) throw new UserError('unknown producerId');
+    if (found.owner === peer) throw new UserError('cannot consume your own producer');
+    const transport = transportId
+      ? ownTransport(peer, transportId)
+      : [...peer.transports.values()].find((t) => t.appData.consuming);
+    if (!transport || !transport.appData.consuming) throw new UserError('no consuming transport: create one first');
+    if (peer.consumers.size >= PEER_LIMITS.consumers) throw new UserError(`at most ${PEER_LIMITS.consumers} consumers per participant`);
+    const caps = rtpCapabilities as types.RtpCapabilities;
+    if (!(await media('consume', async () => room.router.canConsume({ producerId, rtpCapabilities: caps })))) {
+      throw new UserError('cannot consume this producer with the given rtpCapabilities');
+    }
+    const consumer = await media('consume', () =>
+      transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { userId: found.owner.userId } }),
+    );
+    peer.addConsumer(consumer);
+    return {
+      id: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      appData: found.producer.appData,
+      userId: found.owner.userId,
+    };
+  },
+
+  async resumeConsumer(ctx, { consumerId }) {
+    const { peer } = ctx.session.joined();
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw new UserError('unknown consumerId');
+    await consumer.resume();
+    return {};
+  },
+
+  async restartIce(ctx, { transportId }) {
+    const { peer } = ctx.session.joined();
+    const iceParameters = await ownTransport(peer, transportId).restartIce();
+    return { iceParameters };
+  },
+
+  async producerClosed(ctx, { producerId }) {
+    const { peer } = ctx.session.joined();
+    // The producer's close observer tells the others.
+    ownProducer(peer, producerId).close();
+    return {};
+  },
+
+  async pauseProducer(ctx, { producerId }) {
+    const { peer, room } = ctx.session.joined();
+    const producer = ownProducer(peer, producerId);
+    if (!producer.paused) {
+      await producer.pause();
+      ctx.socket.to(channelOf(room.id)).emit('producerPaused', { producerId, userId: peer.userId });
+    }
+    return {};
+  },
+
+  async resumeProducer(ctx, { producerId }) {
+    const { peer, room } = ctx.session.joined();
+    const producer = ownProducer(peer, producerId);
+    if (producer.paused) {
+      await producer.resume();
+      ctx.socket.to(channelOf(room.id)).emit('producerResumed', { producerId, userId: peer.userId });
+    }
+    return {};
+  },
+
+  async getProducers(ctx, { roomId }) {
+    const { peer, room } = ctx.session.joined(roomId);
+    const producers = [];
+    for (const other of room.peers.values()) {
+      if (other === peer) continue;
+      for (const producer of other.producers.values()) producers.push(producerInfo(other, producer));
+    }
+    return { producers };
+  },
+};
+
+function producerInfo(peer: Peer, producer: types.Producer) {
+  return { producerId: producer.id, userId: peer.userId, kind: producer.kind, appData: producer.appData, paused: producer.paused };
+}
+
+/** Whenever a producer ends (asked, transport closed, peer left), the others hear producerClosed. */
+function watchProducer(ctx: HandlerContext, room: Room, peer: Peer, producer: types.Producer): void {
+  producer.observer.once('close', () => {
+    if (room.closed) return;
+    ctx.socket.nsp.to(channelOf(room.id)).except(ctx.socket.id).emit('producerClosed', { producerId: producer.id });
+    room.log.debug({ userId: peer.userId, producerId: producer.id }, 'producer closed');
+  });
+}
+
+/**
+ * The one way out of a room, for leaveRoom and disconnect alike: producers close (others hear
+ * producerClosed), everything the peer owned closes, the others hear userLeft.
+ */
+export async function leave(ctx: HandlerContext): Promise<void> {
+  const { peer, room } = ctx.session;
+  ctx.session.unbind();
+  if (!peer || !room) return;
+  const wasMember = room.peers.get(peer.userId) === peer;
+  room.removePeer(peer);
+  if (!room.closed && wasMember) {
+    ctx.socket.nsp.to(channelOf(room.id)).except(ctx.socket.id).emit('userLeft', { userId: peer.userId });
+  }
+  void ctx.socket.leave(channelOf(room.id));
+  room.log.info({ userId: peer.userId, peers: room.peers.size }, 'peer left');
+  if (wasMember) {
+    await ctx.store.removeMember(room.id, peer.userId).catch((error) => {
+      room.log.warn({ err: error, userId: peer.userId }, 'could not remove member from room state');
+    });
+  }
+}

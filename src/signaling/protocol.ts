@@ -1,0 +1,102 @@
+/**
+ * The signaling contract, shared by the server and the browser media module. Types only: nothing
+ * here runs, so the browser bundle can import it for free. Runtime validation lives in schemas.ts and
+ * is checked against these types at compile time (test/server/protocol.types.test.ts).
+ */
+import type { types } from 'mediasoup';
+
+export type RtpCapabilities = types.RtpCapabilities;
+export type RtpParameters = types.RtpParameters;
+export type DtlsParameters = types.DtlsParameters;
+export type IceParameters = types.IceParameters;
+export type IceCandidate = types.IceCandidate;
+export type MediaKind = 'audio' | 'video';
+export type AppData = Record<string, unknown>;
+
+/** Every acknowledgement is either the result or an error message, exactly once. */
+export type ErrorReply = { error: string };
+export type Reply<T> = T | ErrorReply;
+export type Ack<T> = (reply: Reply<T>) => void;
+
+export interface ParticipantInfo {
+  userId: string;
+  userName: string;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  userId: string;
+  kind: MediaKind;
+  appData: AppData;
+  paused: boolean;
+}
+
+export interface Requests {
+  joinRoom: {
+    request: { roomId: string; userId: string; userName: string };
+    reply: { participants: ParticipantInfo[] };
+  };
+  leaveRoom: { request: { roomId: string; userId: string }; reply: Record<string, never> };
+  getRouterRtpCapabilities: { request: { roomId: string }; reply: { rtpCapabilities: RtpCapabilities } };
+  createWebRtcTransport: {
+    request: { roomId: string; producing: boolean; consuming: boolean };
+    reply: { id: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters };
+  };
+  connectWebRtcTransport: { request: { transportId: string; dtlsParameters: DtlsParameters }; reply: Record<string, never> };
+  produce: {
+    request: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; appData?: AppData };
+    reply: { producerId: string };
+  };
+  consume: {
+    request: { producerId: string; rtpCapabilities: RtpCapabilities; transportId?: string };
+    reply: {
+      id: string;
+      producerId: string;
+      kind: MediaKind;
+      rtpParameters: RtpParameters;
+      appData: AppData;
+      userId: string;
+    };
+  };
+  resumeConsumer: { request: { consumerId: string }; reply: Record<string, never> };
+  restartIce: { request: { transportId: string }; reply: { iceParameters: IceParameters } };
+  producerClosed: { request: { producerId: string }; reply: Record<string, never> };
+  pauseProducer: { request: { producerId: string }; reply: Record<string, never> };
+  resumeProducer: { request: { producerId: string }; reply: Record<string, never> };
+  getProducers: { request: { roomId: string }; reply: { producers: ProducerInfo[] } };
+}
+
+export type RequestName = keyof Requests;
+export type RequestOf<E extends RequestName> = Requests[E]['request'];
+export type ReplyOf<E extends RequestName> = Requests[E]['reply'];
+
+export type ClientToServerEvents = {
+  [E in RequestName]: (payload: RequestOf<E>, ack: Ack<ReplyOf<E>>) => void;
+};
+
+export interface ServerToClientEvents {
+  userJoined: (payload: ParticipantInfo) => void;
+  userLeft: (payload: { userId: string }) => void;
+  newProducer: (payload: ProducerInfo) => void;
+  producerClosed: (payload: { producerId: string }) => void;
+  producerPaused: (payload: { producerId: string; userId: string }) => void;
+  producerResumed: (payload: { producerId: string; userId: string }) => void;
+  /** The room's media server went away; join again (a fresh room is made). */
+  roomClosed: (payload: { roomId: string; reason: 'worker-died' | 'shutdown' }) => void;
+}
+
+export const REQUEST_NAMES = [
+  'joinRoom',
+  'leaveRoom',
+  'getRouterRtpCapabilities',
+  'createWebRtcTransport',
+  'connectWebRtcTransport',
+  'produce',
+  'consume',
+  'resumeConsumer',
+  'restartIce',
+  'producerClosed',
+  'pauseProducer',
+  'resumeProducer',
+  'getProducers',
+] as const satisfies readonly RequestName[];

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import type { RequestName } from './protocol.ts';
+
+/** Room ids: what the home page mints and what fits in a URL path segment. */
+export const roomIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'roomId must be 1-64 characters of A-Z a-z 0-9 _ -');
+export const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'userId must be 1-64 characters of A-Z a-z 0-9 _ -');
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Display names: trimmed, 1-40 characters, no control characters. */
+export const userNameSchema = z
+  .string()
+  .max(200, 'userName must be 1-40 characters')
+  .transform((name) => name.trim())
+  .refine((name) => [...name].length >= 1 && [...name].length <= 40, 'userName must be 1-40 characters')
+  .refine((name) => !CONTROL_CHARS.test(name), 'userName must not contain control characters');
+
+/** mediasoup object ids (UUIDs). */
+const objectId = (name: string) => z.string().min(1).max(64, `${name} is too long`);
+
+const scalar = z.union([z.string().max(256), z.number(), z.boolean(), z.null()]);
+const codecParameters = z.record(z.string().max(64), scalar).refine((r) => Object.keys(r).length <= 32, 'too many codec parameters');
+const rtcpFeedback = z.looseObject({ type: z.string().max(32), parameter: z.string().max(32).optional() });
+
+const rtpCodecParameters = z.looseObject({
+  mimeType: z.string().max(64),
+  payloadType: z.number().int(),
+  clockRate: z.number().int(),
+  channels: z.number().int().optional(),
+  parameters: codecParameters.optional(),
+  rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
+});
+const rtpEncoding = z.looseObject({
+  ssrc: z.number().int().optional(),
+  rid: z.string().max(32).optional(),
+  rtx: z.looseObject({ ssrc: z.number().int() }).optional(),
+  scalabilityMode: z.string().max(16).optional(),
+  maxBitrate: z.number().optional(),
+  dtx: z.boolean().optional(),
+});
+const headerExtension = z.looseObject({
+  uri: z.string().max(256),
+  id: z.number().int(),
+  encrypt: z.boolean().optional(),
+  parameters: codecParameters.optional(),
+});
+
+export const rtpParametersSchema = z.looseObject({
+  mid: z.string().max(32).optional(),
+  codecs: z.array(rtpCodecParameters).min(1).max(32),
+  headerExtensions: z.array(headerExtension).max(32).optional(),
+  encodings: z.array(rtpEncoding).max(8).optional(),
+  rtcp: z.looseObject({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional(), mux: z.boolean().optional() }).optional(),
+  msid: z.string().max(256).optional(),
+});
+
+export const rtpCapabilitiesSchema = z.looseObject({
+  codecs: z
+    .array(
+      z.looseObject({
+        kind: z.enum(['audio', 'video']),
+        mimeType: z.string().max(64),
+        preferredPayloadType: z.number().int().optional(),
+        clockRate: z.number().int(),
+        channels: z.number().int().optional(),
+        parameters: codecParameters.optional(),
+        rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
+      }),
+    )
+    .max(128)
+    .optional(),
+  headerExtensions: z
+    .array(
+      z.looseObject({
+        kind: z.enum(['audio', 'video']),
+        uri: z.string().max(256),
+        preferredId: z.number().int(),
+        preferredEncrypt: z.boolean().optional(),
+        direction: z.string().max(16).optional(),
+      }),
+    )
+    .max(64)
+    .optional(),
+});
+
+export const dtlsParametersSchema = z.looseObject({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z
+    .array(z.looseObject({ algorithm: z.string().max(16), value: z.string().max(256) }))
+    .min(1)
+    .max(8),
+});
+
+/** Producer appData: a small flat object of scalars, forwarded to the other participants. */
+export const appDataSchema = z
+  .record(z.string().max(32), scalar)
+  .refine((r) => Object.keys(r).length <= 16, 'appData has too many keys')
+  .refine((r) => r.type === undefined || typeof r.type === 'string', 'appData.type must be a string');
+
+export const requestSchemas = {
+  joinRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema, userName: userNameSchema }),
+  leaveRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema }),
+  getRouterRtpCapabilities: z.strictObject({ roomId: roomIdSchema }),
+  createWebRtcTransport: z.strictObject({
+    roomId: roomIdSchema,
+    producing: z.boolean(),
+    consuming: z.boolean(),
+  }),
+  connectWebRtcTransport: z.strictObject({ transportId: objectId('transportId'), dtlsParameters: dtlsParametersSchema }),
+  produce: z.strictObject({
+    transportId: objectId('transportId'),
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: rtpParametersSchema,
+    appData: appDataSchema.optional(),
+  }),
+  consume: z.strictObject({
+    producerId: objectId('producerId'),
+    rtpCapabilities: rtpCapabilitiesSchema,
+    transportId: objectId('transportId').optional(),
+  }),
+  resumeConsumer: z.strictObject({ consumerId: objectId('consumerId') }),
+  restartIce: z.strictObject({ transportId: objectId('transportId') }),
+  producerClosed: z.strictObject({ producerId: objectId('producerId') }),
+  pauseProducer: z.strictObject({ producerId: objectId('producerId') }),
+  resumeProducer: z.strictObject({ producerId: objectId('producerId') }),
+  getProducers: z.strictObject({ roomId: roomIdSchema }),
+} satisfies Record<RequestName, z.ZodType>;
+
+export type ValidRequest<E extends RequestName> = z.output<(typeof requestSchemas)[E]>;
+
+/** Turns a zod failure into one short sentence for the error ack. */
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid payload';
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'payload';
+  if (issue.code === 'unrecognized_keys') return `unexpected field(s) in ${where}: ${issue.keys.slice(0, 3).join(', ')}`;
+  return `invalid ${where}: ${issue.message}`;
+}

@@ -1,0 +1,27 @@
+export interface Member {
+  userId: string;
+  userName: string;
+}
+
+/**
+ * Shared room state: who is in which room under which name. The in-process implementation is the
+ * embedded default; the Redis one lets state survive this process and be seen by operators.
+ */
+export interface RoomStateStore {
+  readonly kind: 'memory' | 'redis';
+  addMember(roomId: string, member: Member): Promise<void>;
+  removeMember(roomId: string, userId: string): Promise<void>;
+  members(roomId: string): Promise<Member[]>;
+  /** Forgets a whole room (it closed). */
+  clearRoom(roomId: string): Promise<void>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('room state store unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

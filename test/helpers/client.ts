@@ -1,0 +1,45 @@
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
+
+export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestClient {
+  socket: TestSocket;
+  userId: string;
+  /** Sends a request and resolves with its ack (result or {error}); fails if no ack comes. */
+  request<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E> | { error: string }>;
+  /** Like request, but throws on an error ack. */
+  ok<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E>>;
+  /** Events of one kind received so far. */
+  received<K extends keyof ServerToClientEvents>(event: K): Parameters<ServerToClientEvents[K]>[0][];
+  close(): void;
+}
+
+let counter = 0;
+
+export async function connectClient(url: string, userId = `u${++counter}-${Math.random().toString(36).slice(2, 8)}`): Promise<TestClient> {
+  const socket: TestSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const log = new Map<string, unknown[]>();
+  socket.onAny((event: string, payload: unknown) => {
+    if (!log.has(event)) log.set(event, []);
+    log.get(event)!.push(payload);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const request = <E extends RequestName>(event: E, payload: RequestOf<E>) =>
+    (socket.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<ReplyOf<E> | { error: string }> }).emitWithAck(event, payload);
+  return {
+    socket,
+    userId,
+    request,
+    async ok(event, payload) {
+      const reply = await request(event, payload);
+      if (reply && typeof reply === 'object' && 'error' in reply) throw new Error(`${event}: ${String(reply.error)}`);
+      return reply as never;
+    },
+    received: (event) => (log.get(event) ?? []) as never,
+    close: () => socket.close(),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Type-level tests: they fail `npm run typecheck`, not at run time. The runtime schemas and the
+ * shared event map must describe the same payloads.
+ */
+import { test } from 'node:test';
+import type { z } from 'zod';
+import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf } from '../../src/signaling/protocol.ts';
+import { REQUEST_NAMES } from '../../src/signaling/protocol.ts';
+import type { requestSchemas } from '../../src/signaling/schemas.ts';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+
+type SchemaKeys<E extends RequestName> = keyof z.output<(typeof requestSchemas)[E]>;
+
+// Every request's schema has exactly the fields of the shared type.
+export type SameFields = Expect<Equal<{ [E in RequestName]: SchemaKeys<E> }, { [E in RequestName]: keyof RequestOf<E> }>>;
+// The runtime list of request names is the full set.
+export type AllNames = Expect<Equal<(typeof REQUEST_NAMES)[number], RequestName>>;
+// Scalar fields keep their exact types.
+export type JoinTypes = Expect<Equal<z.output<(typeof requestSchemas)['joinRoom']>, RequestOf<'joinRoom'>>>;
+export type TransportFlags = Expect<Equal<z.output<(typeof requestSchemas)['createWebRtcTransport']>, RequestOf<'createWebRtcTransport'>>>;
+// Acks are result-or-error.
+export type JoinAck = Expect<Equal<Parameters<Parameters<ClientToServerEvents['joinRoom']>[1]>[0], ReplyOf<'joinRoom'> | { error: string }>>;
+
+test('protocol types are checked by the compiler (npm run typecheck)', () => {});
