@@ -45,7 +45,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     throw error;
   }
   const registry = new RoomRegistry(pool, store, config.emptyRoomGraceMs, log);
-  const handler = createRequestHandler({ pool, store });
+  const handler = createRequestHandler({ pool, store, registry });
   const httpServer = http.createServer((req, res) => {
     handler(req, res).catch((error) => {
       log.error({ err: error, url: req.url }, 'http handler failed');

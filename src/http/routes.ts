@@ -1,23 +1,53 @@
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { readiness, sendJson } from './health.ts';
+import { pages, render } from './pages.ts';
+import { setSecurityHeaders } from './security.ts';
+import { serveStatic } from './static.ts';
+
+const PUBLIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public');
 
 export interface HttpDeps {
   pool: WorkerPool;
   store: RoomStateStore;
+  registry: RoomRegistry;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export function createRequestHandler(deps: HttpDeps): RequestHandler {
   return async (req, res) => {
+    setSecurityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://parley.invalid');
+    const route = `${req.method} ${url.pathname}`;
+    const origin = `http://${req.headers.host ?? 'localhost'}`;
+
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = await readiness(deps.pool, deps.store);
       return sendJson(res, state.ready ? 200 : 503, state);
     }
-    sendJson(res, 404, { error: 'not found' });
+    if (route === 'GET /') return pages.home(req, res);
+    if (route === 'POST /rooms') return pages.createRoom(req, res, deps, origin);
+    if (route === 'GET /join') return pages.join(req, res, url);
+    const roomMatch = /^\/r\/([^/]*)(\/left)?\/?$/.exec(url.pathname);
+    if (roomMatch && req.method === 'GET') {
+      const roomId = safeDecode(roomMatch[1]!);
+      return roomMatch[2] ? pages.left(req, res, roomId) : pages.room(req, res, deps, roomId);
+    }
+    if (await serveStatic(PUBLIC, url.pathname, req, res)) return;
+    render(res, 404, 'error', { title: 'Not found', heading: 'Page not found', message: 'There is nothing at this address.' });
   };
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -3,6 +3,8 @@ import type { types } from 'mediasoup';
 export interface TransportAppData extends types.AppData {
   producing: boolean;
   consuming: boolean;
+  /** connectWebRtcTransport may be called once per transport. */
+  connectRequested?: boolean;
 }
 
 export const PEER_LIMITS = { transports: 4, producers: 8, consumers: 256 } as const;

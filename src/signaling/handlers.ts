@@ -113,7 +113,8 @@ export const handlers: Handlers = {
   async connectWebRtcTransport(ctx, { transportId, dtlsParameters }) {
     const { peer } = ctx.session.joined();
     const transport = ownTransport(peer, transportId);
-    if (transport.dtlsState !== 'new') throw new UserError('transport is already connected');
+    if (transport.appData.connectRequested) throw new UserError('transport is already connected');
+    transport.appData.connectRequested = true;
     await media('connect', () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
     return {};
   },
@@ -123,6 +124,8 @@ export const handlers: Handlers = {
     const transport = ownTransport(peer, transportId);
     if (!transport.appData.producing) throw new UserError('transport was not created for producing');
     if (peer.producers.size >= PEER_LIMITS.producers) throw new UserError(`at most ${PEER_LIMITS.producers} producers per participant`);
+    const mediaCodecs = rtpParameters.codecs.filter((c) => !/\/(rtx|red|ulpfec|flexfec)$/i.test(c.mimeType));
+    if (!mediaCodecs.every((c) => c.mimeType.toLowerCase().startsWith(`${kind}/`))) throw new UserError(`rtpParameters codecs do not match kind ${kind}`);
     const producer = await media('produce', () =>
       transport.produce({ kind, rtpParameters: rtpParameters as types.RtpParameters, appData: { ...appData } }),
     );

@@ -1,20 +1,21 @@
 import { z } from 'zod';
+import { checkName } from '../shared/names.ts';
 import type { RequestName } from './protocol.ts';
 
 /** Room ids: what the home page mints and what fits in a URL path segment. */
 export const roomIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'roomId must be 1-64 characters of A-Z a-z 0-9 _ -');
 export const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'userId must be 1-64 characters of A-Z a-z 0-9 _ -');
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** Display names: trimmed, 1-40 characters, no control characters. */
+/** Display names: trimmed, 1-40 characters, no control characters (same rule as the browser form). */
 export const userNameSchema = z
   .string()
   .max(200, 'userName must be 1-40 characters')
-  .transform((name) => name.trim())
-  .refine((name) => [...name].length >= 1 && [...name].length <= 40, 'userName must be 1-40 characters')
-  .refine((name) => !CONTROL_CHARS.test(name), 'userName must not contain control characters');
+  .transform((raw, ctx) => {
+    const check = checkName(raw);
+    if (check.ok) return check.name;
+    ctx.addIssue({ code: 'custom', message: `userName must be 1-40 characters without control characters (${check.error})` });
+    return z.NEVER;
+  });
 
 /** mediasoup object ids (UUIDs). */
 const objectId = (name: string) => z.string().min(1).max(64, `${name} is too long`);

@@ -3,6 +3,15 @@ import type { Member, RoomStateStore } from './RoomStateStore.ts';
 export class MemoryRoomStateStore implements RoomStateStore {
   readonly kind = 'memory';
   readonly #rooms = new Map<string, Map<string, string>>();
+  readonly #registered = new Set<string>();
+
+  async registerRoom(roomId: string): Promise<void> {
+    this.#registered.add(roomId);
+  }
+
+  async roomExists(roomId: string): Promise<boolean> {
+    return this.#registered.has(roomId);
+  }
 
   async addMember(roomId: string, member: Member): Promise<void> {
     let room = this.#rooms.get(roomId);
@@ -28,5 +37,6 @@ export class MemoryRoomStateStore implements RoomStateStore {
 
   async close(): Promise<void> {
     this.#rooms.clear();
+    this.#registered.clear();
   }
 }

@@ -3,6 +3,8 @@ import { StoreUnavailableError, type Member, type RoomStateStore } from './RoomS
 
 /** Members of a room live in one hash, userId → userName; it expires if this process vanishes. */
 const ROOM_TTL_SECONDS = 24 * 60 * 60;
+/** A minted invite link stays valid this long after its last use. */
+const INVITE_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 export interface RedisStoreOptions {
   url: string;
@@ -45,6 +47,15 @@ export class RedisRoomStateStore implements RoomStateStore {
     } catch (error) {
       throw new StoreUnavailableError(error);
     }
+  }
+
+  async registerRoom(roomId: string): Promise<void> {
+    await this.#run(() => this.#redis.set(`${this.#prefix}room:${roomId}:invite`, String(Date.now()), 'EX', INVITE_TTL_SECONDS));
+  }
+
+  async roomExists(roomId: string): Promise<boolean> {
+    const key = `${this.#prefix}room:${roomId}:invite`;
+    return (await this.#run(() => this.#redis.expire(key, INVITE_TTL_SECONDS))) === 1;
   }
 
   async addMember(roomId: string, member: Member): Promise<void> {

@@ -9,6 +9,9 @@ export interface Member {
  */
 export interface RoomStateStore {
   readonly kind: 'memory' | 'redis';
+  /** Remembers a room id minted by the home page, so its invite link works. */
+  registerRoom(roomId: string): Promise<void>;
+  roomExists(roomId: string): Promise<boolean>;
   addMember(roomId: string, member: Member): Promise<void>;
   removeMember(roomId: string, userId: string): Promise<void>;
   members(roomId: string): Promise<Member[]>;

@@ -39,6 +39,13 @@ function contract(name: string, open: () => Promise<RoomStateStore>) {
       assert.deepEqual(await store.members('r3'), [{ userId: 'x', userName: 'Renamed' }]);
     });
 
+    test('minted rooms are remembered, others are not', async () => {
+      assert.equal(await store.roomExists('minted'), false);
+      await store.registerRoom('minted');
+      assert.equal(await store.roomExists('minted'), true);
+      assert.equal(await store.roomExists('other'), false);
+    });
+
     test('unknown rooms are empty and ping answers', async () => {
       assert.deepEqual(await store.members('never'), []);
       await store.ping();

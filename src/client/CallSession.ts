@@ -1,0 +1,420 @@
+import { Device, type types } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ProducerInfo, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../signaling/protocol.ts';
+import { acquireCamera, describeMediaError } from './localMedia.ts';
+import {
+  addNotice,
+  clearNotice,
+  removeParticipant,
+  updateParticipantTracks,
+  upsertParticipant,
+  type RoomState,
+  type VideoSource,
+} from './roomStore.ts';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Source = 'mic' | 'camera' | 'screen';
+
+interface RemoteConsumer {
+  consumer: types.Consumer;
+  userId: string;
+  source: VideoSource | 'audio';
+  audio?: HTMLAudioElement;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The browser side of a call: one socket, one mediasoup Device per join, one send and one receive
+ * transport, producers for mic/camera/screen and a consumer for every remote producer. It writes
+ * what happens into the RoomState the UI renders.
+ */
+export class CallSession {
+  readonly state: RoomState;
+  readonly #userName: string;
+  readonly #socket: ClientSocket;
+  #device: Device | undefined;
+  #sendTransport: types.Transport | undefined;
+  #recvTransport: types.Transport | undefined;
+  readonly #producers = new Map<Source, types.Producer>();
+  readonly #consumers = new Map<string, RemoteConsumer>();
+  readonly #tracks: { mic: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null } = { mic: null, camera: null, screen: null };
+  /** Bumped on every (re)join; work from an older join stops when it sees a newer one. */
+  #generation = 0;
+  #joined = false;
+  #left = false;
+
+  constructor(state: RoomState, userName: string) {
+    this.state = state;
+    this.#userName = userName;
+    this.#socket = io({ autoConnect: false, transports: ['websocket', 'polling'], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+  }
+
+  /** Connects and joins; on every reconnect the session joins again and restores its producers. */
+  start(): void {
+    this.#wireSocket();
+    this.#socket.connect();
+  }
+
+  /** Local tracks picked up before joining; the call starts producing them once joined. */
+  setLocalTracks(audio: MediaStreamTrack | null, video: MediaStreamTrack | null): void {
+    this.#tracks.mic = audio;
+    this.#tracks.camera = video;
+    const local = this.state.local;
+    local.micAvailable = audio !== null;
+    local.cameraAvailable = video !== null;
+    local.micOn = audio !== null;
+    local.cameraOn = video !== null;
+    upsertParticipant(this.state, this.state.localUserId, { name: this.#userName, micMuted: !local.micOn, cameraOff: !local.cameraOn });
+    updateParticipantTracks(this.state, this.state.localUserId, 'camera', video);
+  }
+
+  #wireSocket(): void {
+    const socket = this.#socket;
+    this.state.connection = 'connecting';
+    socket.on('connect', () => void this.#join());
+    socket.on('disconnect', (reason) => {
+      if (this.#left) return;
+      this.state.connection = 'reconnecting';
+      this.#dropMediaSession();
+      addNotice(this.state, 'connection', 'warn', 'Connection lost. Reconnecting…');
+      // A server-side disconnect does not auto-reconnect in Socket.IO; do it ourselves.
+      if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 500);
+    });
+    socket.on('userJoined', ({ userId, userName }) => {
+      if (userId !== this.state.localUserId) upsertParticipant(this.state, userId, { name: userName });
+    });
+    socket.on('userLeft', ({ userId }) => this.#removeRemote(userId));
+    socket.on('newProducer', (info) => void this.#consume(info, this.#generation));
+    socket.on('producerClosed', ({ producerId }) => this.#closeConsumer(producerId));
+    socket.on('producerPaused', ({ producerId }) => this.#setRemotePaused(producerId, true));
+    socket.on('producerResumed', ({ producerId }) => this.#setRemotePaused(producerId, false));
+    socket.on('roomClosed', () => {
+      addNotice(this.state, 'connection', 'warn', 'The media server restarted. Rejoining…');
+      this.#dropMediaSession();
+      void this.#join();
+    });
+  }
+
+  async #request<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E>> {
+    const emit = this.#socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck as unknown as (e: E, p: RequestOf<E>) => Promise<ReplyOf<E> | { error: string }>;
+    const reply = await emit.call(this.#socket.timeout(REQUEST_TIMEOUT_MS), event, payload);
+    if (reply && typeof reply === 'object' && 'error' in reply && typeof reply.error === 'string') throw new Error(reply.error);
+    return reply as ReplyOf<E>;
+  }
+
+  async #join(): Promise<void> {
+    const generation = ++this.#generation;
+    const { roomId, localUserId } = this.state;
+    this.state.connection = this.#joined ? 'reconnecting' : 'connecting';
+    try {
+      let joined: ReplyOf<'joinRoom'> | undefined;
+      // After a network drop the server may not yet have noticed our old socket is gone.
+      for (let attempt = 0; !joined; attempt++) {
+        try {
+          joined = await this.#request('joinRoom', { roomId, userId: localUserId, userName: this.#userName });
+        } catch (error) {
+          if (!/already in this room/.test((error as Error).message) || attempt > 30) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          if (generation !== this.#generation) return;
+        }
+      }
+      if (generation !== this.#generation) return;
+      this.#reconcileParticipants(joined.participants.map((p) => p.userId));
+      for (const { userId, userName } of joined.participants) upsertParticipant(this.state, userId, { name: userName });
+
+      const { rtpCapabilities } = await this.#request('getRouterRtpCapabilities', { roomId });
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+      if (generation !== this.#generation) return;
+      this.#device = device;
+      this.#sendTransport = await this.#createTransport(device, 'send');
+      this.#recvTransport = await this.#createTransport(device, 'recv');
+      if (generation !== this.#generation) return;
+      this.#joined = true;
+      this.state.connection = 'connected';
+      clearNotice(this.state, 'connection');
+
+      await this.#produceAll();
+      const { producers } = await this.#request('getProducers', { roomId });
+      await Promise.all(producers.map((info) => this.#consume(info, generation)));
+    } catch (error) {
+      if (generation !== this.#generation || this.#left) return;
+      addNotice(this.state, 'connection', 'error', `Could not join the call: ${(error as Error).message}. Retrying…`);
+      this.#dropMediaSession();
+      setTimeout(() => {
+        if (generation === this.#generation && this.#socket.connected) void this.#join();
+      }, 2000);
+    }
+  }
+
+  async #createTransport(device: Device, direction: 'send' | 'recv'): Promise<types.Transport> {
+    const params = await this.#request('createWebRtcTransport', { roomId: this.state.roomId, producing: direction === 'send', consuming: direction === 'recv' });
+    const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.#request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(({ producerId }) => callback({ id: producerId }), errback);
+      });
+    }
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'disconnected' || state === 'failed') void this.#restartIce(transport);
+    });
+    return transport;
+  }
+
+  async #restartIce(transport: types.Transport): Promise<void> {
+    if (transport.closed || !this.#socket.connected) return;
+    try {
+      const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
+      if (!transport.closed) await transport.restartIce({ iceParameters });
+    } catch {
+      // The socket's reconnect path rebuilds everything if this transport is gone for good.
+    }
+  }
+
+  async #produceAll(): Promise<void> {
+    for (const source of ['mic', 'camera', 'screen'] as const) {
+      const track = this.#tracks[source];
+      if (track && track.readyState === 'live') await this.#produce(source, track);
+    }
+  }
+
+  async #produce(source: Source, track: MediaStreamTrack): Promise<void> {
+    const transport = this.#sendTransport;
+    if (!transport || transport.closed) return;
+    const producer = await transport.produce({
+      track,
+      stopTracks: false,
+      appData: { type: source },
+      ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
+    });
+    this.#producers.set(source, producer);
+    const paused = (source === 'mic' && !this.state.local.micOn) || (source === 'camera' && !this.state.local.cameraOn);
+    if (paused) await this.#setProducerPaused(source, true);
+  }
+
+  async #setProducerPaused(source: Source, paused: boolean): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer || producer.closed) return;
+    if (paused) producer.pause();
+    else producer.resume();
+    await this.#request(paused ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id }).catch(() => {});
+  }
+
+  async #consume(info: ProducerInfo, generation: number): Promise<void> {
+    const device = this.#device;
+    const transport = this.#recvTransport;
+    if (!device || !transport || generation !== this.#generation || this.#consumers.has(info.producerId)) return;
+    if (info.userId === this.state.localUserId) return;
+    try {
+      const reply = await this.#request('consume', { producerId: info.producerId, rtpCapabilities: device.recvRtpCapabilities, transportId: transport.id });
+      if (generation !== this.#generation || transport.closed) return;
+      const consumer = await transport.consume({ id: reply.id, producerId: reply.producerId, kind: reply.kind, rtpParameters: reply.rtpParameters as types.RtpParameters, appData: reply.appData });
+      const source: RemoteConsumer['source'] = reply.kind === 'audio' ? 'audio' : reply.appData.type === 'screen' ? 'screen' : 'camera';
+      const remote: RemoteConsumer = { consumer, userId: reply.userId, source };
+      this.#consumers.set(info.producerId, remote);
+      upsertParticipant(this.state, reply.userId, {});
+      if (source === 'audio') {
+        remote.audio = this.#playAudio(consumer.track);
+        if (reply.appData.type !== 'screen') upsertParticipant(this.state, reply.userId, { micMuted: info.paused });
+      } else {
+        updateParticipantTracks(this.state, reply.userId, source, consumer.track);
+        if (source === 'camera') upsertParticipant(this.state, reply.userId, { cameraOff: info.paused });
+      }
+      await this.#request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      if (generation === this.#generation) console.warn('consume failed', info.producerId, error);
+    }
+  }
+
+  #playAudio(track: MediaStreamTrack): HTMLAudioElement {
+    const audio = new Audio();
+    audio.autoplay = true;
+    audio.srcObject = new MediaStream([track]);
+    audio.play().catch(() => {
+      addNotice(this.state, 'autoplay', 'info', 'Click anywhere to hear the others.');
+      const resume = () => {
+        clearNotice(this.state, 'autoplay');
+        for (const remote of this.#consumers.values()) void remote.audio?.play().catch(() => {});
+      };
+      document.addEventListener('click', resume, { once: true });
+    });
+    return audio;
+  }
+
+  #setRemotePaused(producerId: string, paused: boolean): void {
+    const remote = this.#consumers.get(producerId);
+    if (!remote) return;
+    if (remote.source === 'audio' && remote.consumer.appData.type !== 'screen') upsertParticipant(this.state, remote.userId, { micMuted: paused });
+    if (remote.source === 'camera') upsertParticipant(this.state, remote.userId, { cameraOff: paused });
+  }
+
+  #closeConsumer(producerId: string): void {
+    const remote = this.#consumers.get(producerId);
+    if (!remote) return;
+    this.#consumers.delete(producerId);
+    remote.consumer.close();
+    if (remote.audio) remote.audio.srcObject = null;
+    if (!this.state.participants[remote.userId]) return;
+    if (remote.source === 'audio') {
+      if (remote.consumer.appData.type !== 'screen') upsertParticipant(this.state, remote.userId, { micMuted: true });
+    } else {
+      updateParticipantTracks(this.state, remote.userId, remote.source, null);
+      if (remote.source === 'camera') upsertParticipant(this.state, remote.userId, { cameraOff: true });
+    }
+  }
+
+  #removeRemote(userId: string): void {
+    for (const [producerId, remote] of [...this.#consumers]) if (remote.userId === userId) this.#closeConsumer(producerId);
+    removeParticipant(this.state, userId);
+  }
+
+  /** After a rejoin, forget the people who left while we were away. */
+  #reconcileParticipants(present: string[]): void {
+    for (const id of [...this.state.order]) {
+      if (id !== this.state.localUserId && !present.includes(id)) this.#removeRemote(id);
+    }
+  }
+
+  /** Everything server-side is gone (disconnect, room closed): close transports, keep local tracks. */
+  #dropMediaSession(): void {
+    this.#generation++;
+    for (const producerId of [...this.#consumers.keys()]) this.#closeConsumer(producerId);
+    this.#producers.clear();
+    this.#sendTransport?.close();
+    this.#recvTransport?.close();
+    this.#sendTransport = undefined;
+    this.#recvTransport = undefined;
+    this.#device = undefined;
+  }
+
+  // ——— Controls ———
+
+  async toggleMic(): Promise<void> {
+    const track = this.#tracks.mic;
+    if (!track) return;
+    const on = !this.state.local.micOn;
+    this.state.local.micOn = on;
+    track.enabled = on;
+    upsertParticipant(this.state, this.state.localUserId, { micMuted: !on });
+    await this.#setProducerPaused('mic', !on);
+  }
+
+  async toggleCamera(): Promise<void> {
+    const local = this.state.local;
+    const me = this.state.localUserId;
+    if (local.cameraOn) {
+      local.cameraOn = false;
+      upsertParticipant(this.state, me, { cameraOff: true });
+      await this.#setProducerPaused('camera', true);
+      // Stop the device so its light goes off; a new track is taken when it is turned on again.
+      this.#tracks.camera?.stop();
+      this.#tracks.camera = null;
+      updateParticipantTracks(this.state, me, 'camera', null);
+      return;
+    }
+    let track: MediaStreamTrack;
+    try {
+      track = await acquireCamera();
+    } catch (error) {
+      addNotice(this.state, 'camera', 'warn', describeMediaError(error, 'camera'));
+      return;
+    }
+    clearNotice(this.state, 'camera');
+    this.#tracks.camera = track;
+    local.cameraOn = true;
+    local.cameraAvailable = true;
+    upsertParticipant(this.state, me, { cameraOff: false });
+    updateParticipantTracks(this.state, me, 'camera', track);
+    const producer = this.#producers.get('camera');
+    if (producer && !producer.closed) {
+      await producer.replaceTrack({ track });
+      await this.#setProducerPaused('camera', false);
+    } else {
+      await this.#produce('camera', track).catch(() => {});
+    }
+  }
+
+  async toggleScreen(): Promise<void> {
+    if (this.state.local.screenOn) return this.#stopScreen();
+    let track: MediaStreamTrack | undefined;
+    try {
+      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+      track = stream.getVideoTracks()[0];
+    } catch (error) {
+      if ((error as DOMException).name !== 'NotAllowedError') addNotice(this.state, 'screen', 'warn', 'Screen sharing could not start.');
+      return;
+    }
+    if (!track) return;
+    clearNotice(this.state, 'screen');
+    this.#tracks.screen = track;
+    this.state.local.screenOn = true;
+    track.addEventListener('ended', () => void this.#stopScreen());
+    updateParticipantTracks(this.state, this.state.localUserId, 'screen', track);
+    await this.#produce('screen', track).catch(() => {});
+  }
+
+  async #stopScreen(): Promise<void> {
+    if (!this.state.local.screenOn) return;
+    this.state.local.screenOn = false;
+    this.#tracks.screen?.stop();
+    this.#tracks.screen = null;
+    updateParticipantTracks(this.state, this.state.localUserId, 'screen', null);
+    const producer = this.#producers.get('screen');
+    this.#producers.delete('screen');
+    if (producer && !producer.closed) {
+      producer.close();
+      await this.#request('producerClosed', { producerId: producer.id }).catch(() => {});
+    }
+  }
+
+  /** Leaves for good: tells the server, stops every track, closes the socket. */
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    this.state.connection = 'left';
+    if (this.#joined && this.#socket.connected) {
+      await Promise.race([
+        this.#request('leaveRoom', { roomId: this.state.roomId, userId: this.state.localUserId }).catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 1500)),
+      ]);
+    }
+    this.#dropMediaSession();
+    for (const track of Object.values(this.#tracks)) track?.stop();
+    this.#socket.close();
+  }
+
+  /** Numbers for diagnostics and tests: what each consumer has received. */
+  async stats(): Promise<{ consumers: { userId: string; kind: string; source: string; packetsReceived: number; framesDecoded: number; bytesReceived: number }[]; producers: { source: string; paused: boolean; packetsSent: number }[] }> {
+    const consumers = [];
+    for (const remote of this.#consumers.values()) {
+      let packetsReceived = 0;
+      let framesDecoded = 0;
+      let bytesReceived = 0;
+      (await remote.consumer.getStats()).forEach((report: { type: string; packetsReceived?: number; framesDecoded?: number; bytesReceived?: number }) => {
+        if (report.type !== 'inbound-rtp') return;
+        packetsReceived += report.packetsReceived ?? 0;
+        framesDecoded += report.framesDecoded ?? 0;
+        bytesReceived += report.bytesReceived ?? 0;
+      });
+      consumers.push({ userId: remote.userId, kind: remote.consumer.kind, source: remote.source, packetsReceived, framesDecoded, bytesReceived });
+    }
+    const producers = [];
+    for (const [source, producer] of this.#producers) {
+      let packetsSent = 0;
+      (await producer.getStats()).forEach((report: { type: string; packetsSent?: number }) => {
+        if (report.type === 'outbound-rtp') packetsSent += report.packetsSent ?? 0;
+      });
+      producers.push({ source, paused: producer.paused, packetsSent });
+    }
+    return { consumers, producers };
+  }
+
+  /** The socket id, for tests that cut the connection from the server side. */
+  get socketId(): string | undefined {
+    return this.#socket.id;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The call's state, mirroring the seed's RoomStore. Plain data only, so Alpine can make it reactive;
+ * MediaStreams live beside it in `media` (reactive proxies around MediaStreams break <video>).
+ */
+export type Layout = 'grid' | 'spotlight';
+export type VideoSource = 'camera' | 'screen';
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'left';
+
+export interface Participant {
+  id: string;
+  name: string;
+  isLocal: boolean;
+  micMuted: boolean;
+  cameraOff: boolean;
+  hasScreen: boolean;
+  /** Bumped whenever one of the participant's streams changes, so bound <video>s re-attach. */
+  mediaVersion: number;
+}
+
+export interface Notice {
+  id: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+  key: string;
+}
+
+export interface LocalMediaState {
+  micOn: boolean;
+  cameraOn: boolean;
+  screenOn: boolean;
+  micAvailable: boolean;
+  cameraAvailable: boolean;
+  screenAvailable: boolean;
+}
+
+export interface RoomState {
+  roomId: string;
+  localUserId: string;
+  participants: Record<string, Participant>;
+  /** Join order, for stable tile order. */
+  order: string[];
+  pinnedTileKey: string | null;
+  /** The newest screen share: what spotlight shows when nothing is pinned. */
+  spotlightHint: string | null;
+  layout: Layout;
+  /** The layout to return to when the last screen share ends (set when one forced spotlight). */
+  layoutBeforeScreen: Layout | null;
+  connection: ConnectionState;
+  notices: Notice[];
+  local: LocalMediaState;
+}
+
+export const tileKey = (userId: string, source: VideoSource) => `${userId}:${source}`;
+
+/** Streams by tile key. Deliberately not reactive. */
+export const media = new Map<string, MediaStream>();
+
+let noticeIds = 0;
+
+export function createRoomState(roomId: string, localUserId: string): RoomState {
+  return {
+    roomId,
+    localUserId,
+    participants: {},
+    order: [],
+    pinnedTileKey: null,
+    spotlightHint: null,
+    layout: 'grid',
+    layoutBeforeScreen: null,
+    connection: 'idle',
+    notices: [],
+    local: { micOn: false, cameraOn: false, screenOn: false, micAvailable: false, cameraAvailable: false, screenAvailable: false },
+  };
+}
+
+export function upsertParticipant(state: RoomState, id: string, patch: Partial<Participant>): Participant {
+  let participant = state.participants[id];
+  if (!participant) {
+    participant = { id, name: '', isLocal: id === state.localUserId, micMuted: true, cameraOff: true, hasScreen: false, mediaVersion: 0, ...patch };
+    state.participants[id] = participant;
+    state.order.push(id);
+  } else {
+    Object.assign(participant, patch);
+  }
+  return state.participants[id]!;
+}
+
+export function removeParticipant(state: RoomState, id: string): void {
+  for (const source of ['camera', 'screen'] as const) media.delete(tileKey(id, source));
+  delete state.participants[id];
+  state.order = state.order.filter((other) => other !== id);
+  if (state.pinnedTileKey?.startsWith(`${id}:`)) state.pinnedTileKey = null;
+  settleScreenLayout(state);
+}
+
+/** Attaches or detaches a video track for a participant's camera or screen tile. */
+export function updateParticipantTracks(state: RoomState, id: string, source: VideoSource, track: MediaStreamTrack | null): void {
+  const participant = state.participants[id];
+  if (!participant) return;
+  const key = tileKey(id, source);
+  if (track) media.set(key, new MediaStream([track]));
+  else media.delete(key);
+  if (source === 'screen') {
+    const hadScreen = participant.hasScreen;
+    participant.hasScreen = track !== null;
+    if (!hadScreen && track) onScreenStarted(state, key);
+    if (hadScreen && !track) {
+      if (state.pinnedTileKey === key) state.pinnedTileKey = null;
+      settleScreenLayout(state);
+    }
+  }
+  participant.mediaVersion++;
+}
+
+function onScreenStarted(state: RoomState, key: string): void {
+  if (state.layout === 'grid') {
+    state.layoutBeforeScreen = 'grid';
+    state.layout = 'spotlight';
+  }
+  // The newest share takes the spotlight (a pinned tile still wins).
+  state.spotlightHint = key;
+}
+
+/** When no screen is shared any more, return to the layout a share forced us out of. */
+function settleScreenLayout(state: RoomState): void {
+  const anyScreen = Object.values(state.participants).some((p) => p.hasScreen);
+  if (!anyScreen && state.layoutBeforeScreen) {
+    state.layout = state.layoutBeforeScreen;
+    state.layoutBeforeScreen = null;
+  }
+}
+
+export function setPinnedTile(state: RoomState, key: string | null): void {
+  state.pinnedTileKey = key;
+  if (key) {
+    if (state.layout === 'grid') state.layout = 'spotlight';
+    state.layoutBeforeScreen = null;
+  }
+}
+
+export function toggleLayout(state: RoomState): void {
+  state.layout = state.layout === 'grid' ? 'spotlight' : 'grid';
+  // A manual choice wins over the automatic screen-share switch.
+  state.layoutBeforeScreen = null;
+  if (state.layout === 'grid') state.pinnedTileKey = null;
+}
+
+export function addNotice(state: RoomState, key: string, level: Notice['level'], text: string): void {
+  state.notices = [...state.notices.filter((n) => n.key !== key), { id: ++noticeIds, key, level, text }];
+}
+
+export function clearNotice(state: RoomState, key: string): void {
+  state.notices = state.notices.filter((n) => n.key !== key);
+}
+
+export interface Tile {
+  key: string;
+  userId: string;
+  source: VideoSource;
+}
+
+/** Every tile in order: each participant's camera tile, plus a screen tile while they share. */
+export function listTiles(state: RoomState): Tile[] {
+  const tiles: Tile[] = [];
+  for (const id of state.order) {
+    const participant = state.participants[id];
+    if (!participant) continue;
+    tiles.push({ key: tileKey(id, 'camera'), userId: id, source: 'camera' });
+    if (participant.hasScreen) tiles.push({ key: tileKey(id, 'screen'), userId: id, source: 'screen' });
+  }
+  return tiles;
+}
+
+/** Spotlight shows: the pinned tile, else the newest screen share, else the first remote camera. */
+export function spotlightKey(state: RoomState, tiles: Tile[]): string | undefined {
+  const exists = (key: string | null): key is string => key !== null && tiles.some((t) => t.key === key);
+  if (exists(state.pinnedTileKey)) return state.pinnedTileKey;
+  if (exists(state.spotlightHint)) return state.spotlightHint;
+  return (tiles.find((t) => t.source === 'screen') ?? tiles.find((t) => t.userId !== state.localUserId) ?? tiles[0])?.key;
+}
