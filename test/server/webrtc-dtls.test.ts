@@ -49,6 +49,11 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
   const workerPid = worker.pid;
   let workerDied: Error | undefined;
   worker.once('died', (error) => (workerDied = error));
+  // Checked inside every wait, so a worker crash fails fast and by name instead of as a timeout.
+  const workerAlive = () => {
+    if (workerDied) throw new Error(`mediasoup worker ${workerPid} died: ${workerDied.message}`);
+    return true;
+  };
 
   // A: send transport, DTLS, produce.
   const alice = await join('Alice');
@@ -59,7 +64,7 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
   const { producerId } = await alice.ok('produce', { transportId: sendInfo.id, kind: 'video', rtpParameters: sender.rtpParameters, appData: { type: 'camera' } });
   // Each side learns of the handshake on its own: werift from the wire, our process from the worker's
   // notification (which can trail werift), so wait for both rather than assert one after the other.
-  await waitFor(() => sender!.pc.connectionState === 'connected' && serverTransport(alice, sendInfo.id).dtlsState === 'connected', {
+  await waitFor(() => workerAlive() && sender!.pc.connectionState === 'connected' && serverTransport(alice, sendInfo.id).dtlsState === 'connected', {
     timeoutMs: 10_000,
     what: 'A and its server transport to be connected (ICE + DTLS)',
   });
@@ -76,13 +81,13 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
   receiver = await createReceivingPeer(recvInfo, consumer, (dtlsParameters) =>
     bob.ok('connectWebRtcTransport', { transportId: recvInfo.id, dtlsParameters }).then(() => undefined),
   );
-  await waitFor(() => receiver!.pc.connectionState === 'connected' && serverTransport(bob, recvInfo.id).dtlsState === 'connected', {
+  await waitFor(() => workerAlive() && receiver!.pc.connectionState === 'connected' && serverTransport(bob, recvInfo.id).dtlsState === 'connected', {
     timeoutMs: 10_000,
     what: 'B and its server transport to be connected (ICE + DTLS)',
   });
   await bob.ok('resumeConsumer', { consumerId: consumer.id });
 
-  await waitFor(() => receiver!.packets.length >= MIN_PACKETS, { timeoutMs: 15_000, what: `B to receive ${MIN_PACKETS} RTP packets` });
+  await waitFor(() => workerAlive() && receiver!.packets.length >= MIN_PACKETS, { timeoutMs: 15_000, what: `B to receive ${MIN_PACKETS} RTP packets` });
   clearInterval(rtpTimer);
 
   // The producer really received SRTP from A (decrypted and parsed by the worker).
@@ -104,7 +109,7 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
   // Both transports are still up, and the worker survived all of it.
   assert.equal(serverTransport(alice, sendInfo.id).dtlsState, 'connected');
   assert.equal(serverTransport(bob, recvInfo.id).dtlsState, 'connected');
-  assert.equal(workerDied, undefined, `worker died: ${workerDied?.message}`);
+  workerAlive();
   assert.equal(worker.died, false);
   assert.equal(worker.pid, workerPid);
   assert.equal(server.pool.workers[0]!.worker, worker, 'worker was not replaced');
