@@ -1,9 +1,12 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { createRequestHandler } from './http/routes.ts';
 import type { Logger } from './log.ts';
 import { chooseAnnouncedAddress } from './media/announcedIp.ts';
+import { Metrics } from './metrics.ts';
 import { resolveWorkerBin } from './media/workerBin.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
@@ -15,7 +18,8 @@ import type { RoomStateStore } from './store/RoomStateStore.ts';
 export interface Parley {
   config: Config;
   url: string;
-  httpServer: http.Server;
+  httpServer: http.Server | https.Server;
+  metrics: Metrics;
   pool: WorkerPool;
   registry: RoomRegistry;
   store: RoomStateStore;
@@ -45,22 +49,34 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     throw error;
   }
   const registry = new RoomRegistry(pool, store, config.emptyRoomGraceMs, log);
-  const handler = createRequestHandler({ pool, store, registry });
-  const httpServer = http.createServer((req, res) => {
+  const metrics = new Metrics(registry, pool);
+  const handler = createRequestHandler({ pool, store, registry, metrics, config });
+  const onRequest: http.RequestListener = (req, res) => {
     handler(req, res).catch((error) => {
       log.error({ err: error, url: req.url }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
     });
+  };
+  const httpServer = config.tls
+    ? https.createServer({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) }, onRequest)
+    : http.createServer(onRequest);
+  const signaling = new SignalingServer({
+    httpServer,
+    registry,
+    store,
+    log,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
+    onSignalingError: (event, kind) => metrics.signalingErrors.inc({ event, kind }),
   });
-  const signaling = new SignalingServer({ httpServer, registry, store, log });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
   log.info({ url, workers: config.workers, rtcPorts: `${config.rtcPort}-${config.rtcPort + config.workers - 1}`, announcedAddress: announced.address, store: store.kind }, 'parley listening');
 
   let closing: Promise<void> | undefined;
@@ -73,7 +89,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
       await store.close();
     })());
 
-  return { config, url, httpServer, pool, registry, store, signaling, announcedAddress: announced.address, close };
+  return { config, url, httpServer, metrics, pool, registry, store, signaling, announcedAddress: announced.address, close };
 }
 
 async function openStore(config: Config, log: Logger): Promise<RoomStateStore> {

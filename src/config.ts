@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { isIP } from 'node:net';
 
@@ -13,6 +14,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Grace period before an empty room is closed (ms). */
   emptyRoomGraceMs: number;
+  /** PEM certificate and key: serve HTTPS directly. */
+  tls: { cert: string; key: string } | undefined;
+  /** Honour X-Forwarded-Proto/Host (set when behind a reverse proxy). */
+  trustProxy: boolean;
+  /** Origins besides the page's own allowed to open a signaling socket. */
+  allowedOrigins: string[];
+  /** HMAC secret for signed room tokens (HS256); unset: tokens are not required. */
+  authSecret: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -94,6 +103,30 @@ export function loadConfig(env: Env = process.env): Config {
     else emptyRoomGraceMs = Number(rawGrace);
   }
 
+  const tlsCert = read('TLS_CERT');
+  const tlsKey = read('TLS_KEY');
+  let tls: Config['tls'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    problems.push('TLS_CERT and TLS_KEY must be set together (paths to the PEM certificate chain and private key)');
+  } else if (tlsCert && tlsKey) {
+    for (const [name, file] of [['TLS_CERT', tlsCert], ['TLS_KEY', tlsKey]] as const) {
+      if (!fs.existsSync(file)) problems.push(`${name}=${JSON.stringify(file)}: no such file`);
+    }
+    tls = { cert: tlsCert, key: tlsKey };
+  }
+
+  const rawTrust = read('TRUST_PROXY') ?? 'false';
+  if (!/^(true|false|1|0|yes|no)$/i.test(rawTrust)) problems.push(`TRUST_PROXY=${JSON.stringify(rawTrust)} must be true or false`);
+  const trustProxy = /^(true|1|yes)$/i.test(rawTrust);
+
+  const allowedOrigins = (read('ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`ALLOWED_ORIGINS entry ${JSON.stringify(origin)} must look like https://example.com (scheme and host, no path)`);
+  }
+
+  const authSecret = read('AUTH_SECRET');
+  if (authSecret !== undefined && authSecret.length < 32) problems.push('AUTH_SECRET must be at least 32 characters long');
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: httpPort, host, rtcPort, rtcListenIp, announcedIp, workers, redisUrl, logLevel, emptyRoomGraceMs };
+  return { port: httpPort, host, rtcPort, rtcListenIp, announcedIp, workers, redisUrl, logLevel, emptyRoomGraceMs, tls, trustProxy, allowedOrigins, authSecret };
 }

@@ -29,8 +29,10 @@ try {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // Prepended: mediasoup closes its workers on these signals too, and the rooms must hear
+  // "shutdown" from us first.
+  process.prependOnceListener('SIGTERM', () => stop('SIGTERM'));
+  process.prependOnceListener('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   log.fatal({ err: error }, 'parley could not start');
   process.exit(1);

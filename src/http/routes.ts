@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
+import type { Metrics } from '../metrics.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { readiness, sendJson } from './health.ts';
@@ -15,6 +17,8 @@ export interface HttpDeps {
   pool: WorkerPool;
   store: RoomStateStore;
   registry: RoomRegistry;
+  metrics: Metrics;
+  config: Pick<Config, 'tls' | 'trustProxy'>;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -24,12 +28,17 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
     setSecurityHeaders(res);
     const url = new URL(req.url ?? '/', 'http://parley.invalid');
     const route = `${req.method} ${url.pathname}`;
-    const origin = `http://${req.headers.host ?? 'localhost'}`;
+    const origin = publicOrigin(req, deps.config);
 
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = await readiness(deps.pool, deps.store);
       return sendJson(res, state.ready ? 200 : 503, state);
+    }
+    if (route === 'GET /metrics') {
+      const body = await deps.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+      return void res.end(body);
     }
     if (route === 'GET /') return pages.home(req, res);
     if (route === 'POST /rooms') return pages.createRoom(req, res, deps, origin);
@@ -42,6 +51,17 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
     if (await serveStatic(PUBLIC, url.pathname, req, res)) return;
     render(res, 404, 'error', { title: 'Not found', heading: 'Page not found', message: 'There is nothing at this address.' });
   };
+}
+
+/** The origin users reach us at: X-Forwarded-* only count when TRUST_PROXY is set. */
+export function publicOrigin(req: IncomingMessage, config: Pick<Config, 'tls' | 'trustProxy'>): string {
+  const forwarded = (name: string) => {
+    const value = req.headers[name];
+    return config.trustProxy ? (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim() : undefined;
+  };
+  const proto = forwarded('x-forwarded-proto') ?? (config.tls ? 'https' : 'http');
+  const host = forwarded('x-forwarded-host') ?? req.headers.host ?? 'localhost';
+  return `${proto === 'https' ? 'https' : 'http'}://${host}`;
 }
 
 function safeDecode(value: string): string {

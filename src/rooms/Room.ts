@@ -27,8 +27,8 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
     this.mediaWorker = mediaWorker;
     this.#emptyGraceMs = emptyGraceMs;
     this.log = log;
-    // A router closes under us when its worker dies.
-    router.observer.once('close', () => this.close('worker-died'));
+    // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
+    router.observer.once('close', () => this.close(mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
     this.#armEmptyTimer();
   }
 

@@ -1,4 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
 import type { Logger } from '../log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -11,12 +12,14 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 export interface SignalingOptions {
-  httpServer: HttpServer;
+  httpServer: HttpServer | HttpsServer;
   registry: RoomRegistry;
   store: RoomStateStore;
   log: Logger;
   /** Extra origins allowed besides the page's own. */
   allowedOrigins?: string[];
+  /** Behind a reverse proxy: the page's host may arrive as X-Forwarded-Host. */
+  trustProxy?: boolean;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
 
@@ -32,7 +35,7 @@ export class SignalingServer {
       serveClient: false,
       pingInterval: 10_000,
       pingTimeout: 8_000,
-      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed)),
+      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, options.trustProxy ?? false)),
     });
     this.io.on('connection', (socket) => {
       const connection = new Connection(socket, { registry: options.registry, store: options.store, log, onSignalingError: options.onSignalingError });
@@ -57,13 +60,20 @@ export class SignalingServer {
 }
 
 /** Browsers send Origin; it must match the Host the page came from, or be allow-listed. */
-function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>): boolean {
+export function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>, trustProxy: boolean): boolean {
   const origin = req.headers.origin;
   if (!origin) return true; // not a browser (bots, tests, server-side clients)
   if (allowed.has(origin)) return true;
+  const forwardedHost = trustProxy ? firstHeader(req.headers['x-forwarded-host']) : undefined;
   try {
-    return new URL(origin).host === req.headers.host;
+    const host = new URL(origin).host;
+    return host === req.headers.host || (forwardedHost !== undefined && host === forwardedHost);
   } catch {
     return false;
   }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.split(',')[0]?.trim() || undefined;
 }

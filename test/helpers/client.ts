@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -17,8 +17,12 @@ export interface TestClient {
 
 let counter = 0;
 
-export async function connectClient(url: string, userId = `u${++counter}-${Math.random().toString(36).slice(2, 8)}`): Promise<TestClient> {
-  const socket: TestSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+export async function connectClient(
+  url: string,
+  userId = `u${++counter}-${Math.random().toString(36).slice(2, 8)}`,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<TestClient> {
+  const socket: TestSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
   const log = new Map<string, unknown[]>();
   socket.onAny((event: string, payload: unknown) => {
     if (!log.has(event)) log.set(event, []);

@@ -17,18 +17,18 @@ test('valid values are taken', () => {
   const config = loadConfig({ PORT: '8080', HOST: '127.0.0.1', RTC_PORT: '50000', RTC_LISTEN_IP: '10.0.0.2', ANNOUNCED_IP: '203.0.113.7', WORKERS: '3', REDIS_URL: 'redis://redis:6379', LOG_LEVEL: 'debug' });
   assert.deepEqual(
     { ...config, emptyRoomGraceMs: undefined },
-    { port: 8080, host: '127.0.0.1', rtcPort: 50000, rtcListenIp: '10.0.0.2', announcedIp: '203.0.113.7', workers: 3, redisUrl: 'redis://redis:6379', logLevel: 'debug', emptyRoomGraceMs: undefined },
+    { port: 8080, host: '127.0.0.1', rtcPort: 50000, rtcListenIp: '10.0.0.2', announcedIp: '203.0.113.7', workers: 3, redisUrl: 'redis://redis:6379', logLevel: 'debug', emptyRoomGraceMs: undefined, tls: undefined, trustProxy: false, allowedOrigins: [], authSecret: undefined },
   );
 });
 
 test('every bad value is reported at once, each with a clear message', () => {
   try {
-    loadConfig({ PORT: 'eighty', RTC_PORT: '70000', ANNOUNCED_IP: 'my.host', WORKERS: '0', REDIS_URL: 'localhost:6379', LOG_LEVEL: 'loud' });
+    loadConfig({ PORT: 'eighty', RTC_PORT: '70000', ANNOUNCED_IP: 'my.host', WORKERS: '0', REDIS_URL: 'localhost:6379', LOG_LEVEL: 'loud', TLS_CERT: '/nope.pem', TRUST_PROXY: 'maybe', ALLOWED_ORIGINS: 'example.com', AUTH_SECRET: 'short' });
     assert.fail('should have thrown');
   } catch (error) {
     assert.ok(error instanceof ConfigError);
-    assert.equal(error.problems.length, 6);
-    for (const name of ['PORT=', 'RTC_PORT=', 'ANNOUNCED_IP=', 'WORKERS=', 'REDIS_URL=', 'LOG_LEVEL=']) {
+    assert.equal(error.problems.length, 10);
+    for (const name of ['PORT=', 'RTC_PORT=', 'ANNOUNCED_IP=', 'WORKERS=', 'REDIS_URL=', 'LOG_LEVEL=', 'TLS_CERT and TLS_KEY', 'TRUST_PROXY=', 'ALLOWED_ORIGINS', 'AUTH_SECRET']) {
       assert.ok(error.problems.some((p) => p.startsWith(name)), `${name} reported`);
     }
     assert.match(error.message, /IPv4 or IPv6 address/);
