@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
+import { RateLimits } from './signaling/rateLimits.ts';
 import { createRequestHandler } from './http/routes.ts';
 import type { Logger } from './log.ts';
 import { chooseAnnouncedAddress } from './media/announcedIp.ts';
@@ -61,7 +64,12 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const httpServer = config.tls
     ? https.createServer({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) }, onRequest)
     : http.createServer(onRequest);
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
+  const tokens = config.authSecret || config.authPublicKey ? new TokenVerifier({ secret: config.authSecret, publicKeyPem: config.authPublicKey }) : undefined;
   const signaling = new SignalingServer({
+    limits: new RateLimits(config.rateLimits, limiterRedis),
+    tokens,
     httpServer,
     registry,
     store,
@@ -87,6 +95,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
       httpServer.closeAllConnections();
       await pool.close();
       await store.close();
+      limiterRedis?.disconnect();
     })());
 
   return { config, url, httpServer, metrics, pool, registry, store, signaling, announcedAddress: announced.address, close };

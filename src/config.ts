@@ -22,6 +22,9 @@ export interface Config {
   allowedOrigins: string[];
   /** HMAC secret for signed room tokens (HS256); unset: tokens are not required. */
   authSecret: string | undefined;
+  /** PEM public key (ES256 or RS256) for signed room tokens, instead of a shared secret. */
+  authPublicKey: string | undefined;
+  rateLimits: { joinsPerMinute: number; connectionsPerMinute: number; requestsPer5s: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -127,6 +130,32 @@ export function loadConfig(env: Env = process.env): Config {
   const authSecret = read('AUTH_SECRET');
   if (authSecret !== undefined && authSecret.length < 32) problems.push('AUTH_SECRET must be at least 32 characters long');
 
+  let authPublicKey: string | undefined;
+  const publicKeyFile = read('AUTH_PUBLIC_KEY');
+  if (publicKeyFile !== undefined) {
+    try {
+      authPublicKey = fs.readFileSync(publicKeyFile, 'utf8');
+      if (!authPublicKey.includes('BEGIN PUBLIC KEY')) problems.push(`AUTH_PUBLIC_KEY=${JSON.stringify(publicKeyFile)} must be a PEM public key file (-----BEGIN PUBLIC KEY-----)`);
+    } catch {
+      problems.push(`AUTH_PUBLIC_KEY=${JSON.stringify(publicKeyFile)}: cannot read the file`);
+    }
+  }
+
+  const count = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be a whole number (0 turns the limit off)`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const rateLimits = {
+    joinsPerMinute: count('RATE_JOINS_PER_MINUTE', 30),
+    connectionsPerMinute: count('RATE_CONNECTIONS_PER_MINUTE', 60),
+    requestsPer5s: count('RATE_REQUESTS_PER_5S', 100),
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port: httpPort, host, rtcPort, rtcListenIp, announcedIp, workers, redisUrl, logLevel, emptyRoomGraceMs, tls, trustProxy, allowedOrigins, authSecret };
+  return { port: httpPort, host, rtcPort, rtcListenIp, announcedIp, workers, redisUrl, logLevel, emptyRoomGraceMs, tls, trustProxy, allowedOrigins, authSecret, authPublicKey, rateLimits };
 }

@@ -6,6 +6,7 @@ import { Eta } from 'eta';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { roomIdSchema } from '../signaling/schemas.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import { hashPassword } from '../auth/passwords.ts';
 import { readForm } from './forms.ts';
 
 const VIEWS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../views');
@@ -42,7 +43,7 @@ export function roomIdFromInput(input: string): string | undefined {
 }
 
 export async function roomIsKnown(deps: PageDeps, roomId: string): Promise<boolean> {
-  return deps.registry.get(roomId) !== undefined || (await deps.store.roomExists(roomId));
+  return deps.registry.get(roomId) !== undefined || (await deps.store.roomInfo(roomId)) !== undefined;
 }
 
 export const pages = {
@@ -51,9 +52,13 @@ export const pages = {
   },
 
   async createRoom(req: IncomingMessage, res: ServerResponse, deps: PageDeps, origin: string) {
-    await readForm(req).catch(() => undefined);
+    const form = await readForm(req).catch(() => new URLSearchParams());
+    const password = form.get('password') ?? '';
+    if (password.length > 128) {
+      return render(res, 400, wantsFragment(req) ? 'partials/create-error' : 'home', { title: 'Parley', createError: 'Passwords can be at most 128 characters.' });
+    }
     const roomId = mintRoomId();
-    await deps.store.registerRoom(roomId);
+    await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
     const data = { title: 'Parley', created: { roomId, link: `${origin}/r/${roomId}` } };
     render(res, 201, wantsFragment(req) ? 'partials/created' : 'home', data);
   },
@@ -74,7 +79,8 @@ export const pages = {
     if (!(await roomIsKnown(deps, rawRoomId))) {
       return render(res, 404, 'error', { title: 'Room not found', heading: 'This room does not exist', message: 'The link may be mistyped or the room may have expired. Ask for a new invite, or start a new call.' });
     }
-    render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId });
+    const info = await deps.store.roomInfo(rawRoomId);
+    render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId, needsPassword: !!info?.passwordHash });
   },
 
   left(_req: IncomingMessage, res: ServerResponse, rawRoomId: string) {

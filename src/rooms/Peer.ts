@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import type { types } from 'mediasoup';
+import type { Role } from '../auth/tokens.ts';
 
 export interface TransportAppData extends types.AppData {
   producing: boolean;
@@ -17,15 +19,19 @@ export class Peer {
   readonly userId: string;
   readonly userName: string;
   readonly socketId: string;
+  readonly role: Role;
+  /** Handed to the client at join; lets its next connection take this seat over. */
+  readonly reclaimSecret = crypto.randomBytes(24).toString('base64url');
   readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   #closed = false;
 
-  constructor(userId: string, userName: string, socketId: string) {
+  constructor(userId: string, userName: string, socketId: string, role: Role = 'guest') {
     this.userId = userId;
     this.userName = userName;
     this.socketId = socketId;
+    this.role = role;
   }
 
   get closed(): boolean {

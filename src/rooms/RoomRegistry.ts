@@ -15,6 +15,9 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
   readonly #store: RoomStateStore;
   readonly #emptyGraceMs: number;
   readonly #log: Logger;
+  /** Rooms whose stored membership may be wrong (a store write failed); repaired on a timer. */
+  readonly #dirty = new Set<string>();
+  #repairTimer: NodeJS.Timeout | undefined;
 
   constructor(pool: WorkerPool, store: RoomStateStore, emptyGraceMs: number, log: Logger) {
     super();
@@ -54,7 +57,10 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
     this.#rooms.set(roomId, room);
     room.once('close', (reason) => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
-      this.#store.clearRoom(roomId).catch((error) => room.log.warn({ err: error }, 'could not clear room state'));
+      this.#store.clearRoom(roomId).catch((error) => {
+        room.log.warn({ err: error }, 'could not clear room state');
+        this.markDirty(roomId);
+      });
       this.emit('roomClosed', room, reason);
     });
     // Rooms live in one process; whatever the store remembers for a new room is stale.
@@ -63,7 +69,32 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
     return room;
   }
 
+  /** A store write for this room failed: rewrite its whole membership once the store answers. */
+  markDirty(roomId: string): void {
+    this.#dirty.add(roomId);
+    this.#repairTimer ??= setInterval(() => void this.#repair(), 1000).unref();
+  }
+
+  async #repair(): Promise<void> {
+    for (const roomId of [...this.#dirty]) {
+      const room = this.#rooms.get(roomId);
+      const members = room ? [...room.peers.values()].map((p) => ({ userId: p.userId, userName: p.userName })) : [];
+      try {
+        await (room ? this.#store.replaceMembers(roomId, members) : this.#store.clearRoom(roomId));
+        this.#dirty.delete(roomId);
+        this.#log.info({ room: roomId, members: members.length }, 'room state repaired');
+      } catch {
+        return; // still unavailable; next tick
+      }
+    }
+    if (this.#dirty.size === 0) {
+      clearInterval(this.#repairTimer);
+      this.#repairTimer = undefined;
+    }
+  }
+
   closeAll(reason: RoomCloseReason): void {
+    clearInterval(this.#repairTimer);
     for (const room of [...this.#rooms.values()]) room.close(reason);
   }
 }

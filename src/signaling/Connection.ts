@@ -1,7 +1,10 @@
+import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
+import type { Peer } from '../rooms/Peer.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { ProtocolError, UserError } from './errors.ts';
+import type { RateLimits } from './rateLimits.ts';
 import { handlers, leave, type HandlerContext, type ParleySocket } from './handlers.ts';
 import { REQUEST_NAMES, type ErrorReply, type RequestName } from './protocol.ts';
 import { describeIssues, requestSchemas } from './schemas.ts';
@@ -13,6 +16,11 @@ export interface ConnectionDeps {
   registry: RoomRegistry;
   store: RoomStateStore;
   log: Logger;
+  limits: RateLimits;
+  tokens: TokenVerifier | undefined;
+  /** The client's address (X-Forwarded-For honoured only behind a trusted proxy). */
+  clientIp: string;
+  evict(peer: Peer): void;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
 
@@ -35,6 +43,8 @@ export class Connection {
       registry: deps.registry,
       store: deps.store,
       log: deps.log.child({ socket: socket.id }),
+      tokens: deps.tokens,
+      evict: deps.evict,
     };
     socket.onAny((event: unknown, ...args: unknown[]) => this.#onEvent(event, args));
     socket.once('disconnect', (reason) => {
@@ -80,6 +90,7 @@ export class Connection {
     this.#enqueue(async () => {
       if (this.#gone) return reply({ error: 'disconnected' });
       try {
+        await this.#checkRate(event);
         const handler = handlers[event] as (ctx: HandlerContext, request: unknown) => Promise<object>;
         reply(await handler(this.#ctx, parsed.data));
       } catch (error) {
@@ -93,6 +104,12 @@ export class Connection {
         }
       }
     });
+  }
+
+  async #checkRate(event: RequestName): Promise<void> {
+    const { limits, clientIp } = this.#deps;
+    const ok = (await limits.take('requestsPerSocket', this.#ctx.socket.id)) && (event !== 'joinRoom' || (await limits.take('joinsPerIp', clientIp)));
+    if (!ok) throw new UserError('rate limited: too many requests, slow down');
   }
 
   #enqueue(task: () => Promise<void>): void {

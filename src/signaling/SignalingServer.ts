@@ -4,7 +4,10 @@ import { Server } from 'socket.io';
 import type { Logger } from '../log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
+import type { Peer } from '../rooms/Peer.ts';
 import { Connection } from './Connection.ts';
+import type { RateLimits } from './rateLimits.ts';
 import { channelOf } from './handlers.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 
@@ -20,6 +23,8 @@ export interface SignalingOptions {
   allowedOrigins?: string[];
   /** Behind a reverse proxy: the page's host may arrive as X-Forwarded-Host. */
   trustProxy?: boolean;
+  limits: RateLimits;
+  tokens?: TokenVerifier;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
 
@@ -37,8 +42,24 @@ export class SignalingServer {
       pingTimeout: 8_000,
       allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, options.trustProxy ?? false)),
     });
+    const trustProxy = options.trustProxy ?? false;
+    this.io.use((socket, next) => {
+      options.limits.take('connectionsPerIp', clientIpOf(socket.request, trustProxy)).then(
+        (ok) => next(ok ? undefined : new Error('rate limited: too many connections')),
+        () => next(),
+      );
+    });
     this.io.on('connection', (socket) => {
-      const connection = new Connection(socket, { registry: options.registry, store: options.store, log, onSignalingError: options.onSignalingError });
+      const connection = new Connection(socket, {
+        registry: options.registry,
+        store: options.store,
+        log,
+        limits: options.limits,
+        tokens: options.tokens,
+        clientIp: clientIpOf(socket.request, trustProxy),
+        evict: (peer) => this.#evict(peer),
+        onSignalingError: options.onSignalingError,
+      });
       this.connections.set(socket.id, connection);
       socket.once('disconnect', () => this.connections.delete(socket.id));
     });
@@ -51,6 +72,12 @@ export class SignalingServer {
       this.io.to(channelOf(room.id)).emit('roomClosed', { roomId: room.id, reason });
       this.io.in(channelOf(room.id)).socketsLeave(channelOf(room.id));
     });
+  }
+
+  /** A reclaimed seat: the old socket loses its room and is dropped, without a leave. */
+  #evict(peer: Peer): void {
+    this.connections.get(peer.socketId)?.forgetRoom();
+    this.io.sockets.sockets.get(peer.socketId)?.disconnect(true);
   }
 
   async close(): Promise<void> {
@@ -71,6 +98,11 @@ export function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>
   } catch {
     return false;
   }
+}
+
+export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? firstHeader(req.headers['x-forwarded-for']) : undefined;
+  return forwarded ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -1,4 +1,8 @@
+import crypto from 'node:crypto';
 import type { Socket } from 'socket.io';
+import { verifyPassword } from '../auth/passwords.ts';
+import type { Role, TokenVerifier } from '../auth/tokens.ts';
+import { checkName } from '../shared/names.ts';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import { Peer, PEER_LIMITS, type TransportAppData } from '../rooms/Peer.ts';
@@ -18,6 +22,46 @@ export interface HandlerContext {
   registry: RoomRegistry;
   store: RoomStateStore;
   log: Logger;
+  /** Signed room tokens are required when set (AUTH_SECRET / AUTH_PUBLIC_KEY). */
+  tokens: TokenVerifier | undefined;
+  /** Unbinds and disconnects the socket that holds `peer` (its seat was reclaimed). */
+  evict(peer: Peer): void;
+}
+
+/**
+ * Who may join, under which name: a signed token decides when tokens are configured; a room with a
+ * password needs it.
+ */
+async function admit(ctx: HandlerContext, request: ValidRequest<'joinRoom'>): Promise<{ userName: string; role: Role }> {
+  let userName = request.userName;
+  let role: Role = 'guest';
+  if (ctx.tokens) {
+    if (!request.token) throw new UserError('this server requires a room token');
+    const grant = await ctx.tokens.verify(request.token, request.roomId);
+    if ('error' in grant) throw new UserError(grant.error);
+    const name = checkName(grant.name);
+    if (!name.ok) throw new UserError('room token has an invalid name');
+    userName = name.name;
+    role = grant.role;
+  }
+  let info;
+  try {
+    info = await ctx.store.roomInfo(request.roomId);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new UserError('room service temporarily unavailable, try again');
+    throw error;
+  }
+  if (info?.passwordHash) {
+    if (!request.password) throw new UserError('this room needs a password');
+    if (!(await verifyPassword(request.password, info.passwordHash))) throw new UserError('wrong room password');
+  }
+  return { userName, role };
+}
+
+function secretsMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
 type Handler<E extends RequestName> = (ctx: HandlerContext, request: ValidRequest<E>) => Promise<ReplyOf<E>>;
@@ -51,18 +95,25 @@ async function media<T>(what: string, action: () => Promise<T>): Promise<T> {
 }
 
 export const handlers: Handlers = {
-  async joinRoom(ctx, { roomId, userId, userName }) {
+  async joinRoom(ctx, request) {
     if (ctx.session.peer && !ctx.session.peer.closed) throw new UserError('already in a room: leave it first');
+    const { roomId, userId } = request;
+    const { userName, role } = await admit(ctx, request);
     const room = await ctx.registry.getOrCreate(roomId);
     if (room.closed) throw new UserError('room is closing, try again');
-    if (room.peers.has(userId)) throw new UserError('userId is already in this room');
-    const peer = new Peer(userId, userName, ctx.socket.id);
+    const previous = room.peers.get(userId);
+    if (previous) {
+      // Only the session that holds this seat's secret may take it over (a reconnect).
+      if (!request.reclaimSecret || !secretsMatch(request.reclaimSecret, previous.reclaimSecret)) throw new UserError('userId is already in this room');
+      ctx.evict(previous);
+      room.removePeer(previous);
+      room.log.info({ userId }, 'seat reclaimed by a new connection');
+    }
+    const peer = new Peer(userId, userName, ctx.socket.id, role);
     // Reserve the userId before awaiting the store, so a concurrent join with it is refused.
     room.addPeer(peer);
-    let others;
     try {
       await ctx.store.addMember(roomId, { userId, userName });
-      others = (await ctx.store.members(roomId)).filter((member) => member.userId !== userId);
     } catch (error) {
       room.removePeer(peer);
       if (error instanceof StoreUnavailableError) throw new UserError('room service temporarily unavailable, try again');
@@ -74,7 +125,8 @@ export const handlers: Handlers = {
     await ctx.socket.join(channelOf(roomId));
     ctx.socket.to(channelOf(roomId)).emit('userJoined', { userId, userName });
     room.log.info({ userId, peers: room.peers.size }, 'peer joined');
-    return { participants: others };
+    const participants = [...room.peers.values()].filter((p) => p !== peer).map((p) => ({ userId: p.userId, userName: p.userName }));
+    return { participants, reclaimSecret: peer.reclaimSecret };
   },
 
   async leaveRoom(ctx, { roomId, userId }) {
@@ -246,6 +298,7 @@ export async function leave(ctx: HandlerContext): Promise<void> {
   if (wasMember) {
     await ctx.store.removeMember(room.id, peer.userId).catch((error) => {
       room.log.warn({ err: error, userId: peer.userId }, 'could not remove member from room state');
+      ctx.registry.markDirty(room.id);
     });
   }
 }

@@ -33,8 +33,18 @@ export interface ProducerInfo {
 
 export interface Requests {
   joinRoom: {
-    request: { roomId: string; userId: string; userName: string };
-    reply: { participants: ParticipantInfo[] };
+    request: {
+      roomId: string;
+      userId: string;
+      userName: string;
+      /** The secret a previous join of this userId got back: takes that seat over (reconnect). */
+      reclaimSecret?: string;
+      /** Needed when the room was created with a password. */
+      password?: string;
+      /** Signed room token, required when the server has AUTH_SECRET. */
+      token?: string;
+    };
+    reply: { participants: ParticipantInfo[]; reclaimSecret: string };
   };
   leaveRoom: { request: { roomId: string; userId: string }; reply: Record<string, never> };
   getRouterRtpCapabilities: { request: { roomId: string }; reply: { rtpCapabilities: RtpCapabilities } };

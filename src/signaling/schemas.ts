@@ -100,7 +100,14 @@ export const appDataSchema = z
   .refine((r) => r.type === undefined || typeof r.type === 'string', 'appData.type must be a string');
 
 export const requestSchemas = {
-  joinRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema, userName: userNameSchema }),
+  joinRoom: z.strictObject({
+    roomId: roomIdSchema,
+    userId: userIdSchema,
+    userName: userNameSchema,
+    reclaimSecret: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'reclaimSecret is malformed').optional(),
+    password: z.string().min(1).max(128, 'password is too long').optional(),
+    token: z.string().min(1).max(4096, 'token is too long').optional(),
+  }),
   leaveRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema }),
   getRouterRtpCapabilities: z.strictObject({ roomId: roomIdSchema }),
   createWebRtcTransport: z.strictObject({

@@ -1,16 +1,22 @@
-import type { Member, RoomStateStore } from './RoomStateStore.ts';
+import type { Member, RoomInfo, RoomStateStore } from './RoomStateStore.ts';
 
 export class MemoryRoomStateStore implements RoomStateStore {
   readonly kind = 'memory';
   readonly #rooms = new Map<string, Map<string, string>>();
-  readonly #registered = new Set<string>();
+  readonly #registered = new Map<string, RoomInfo>();
 
-  async registerRoom(roomId: string): Promise<void> {
-    this.#registered.add(roomId);
+  async registerRoom(roomId: string, info: RoomInfo = {}): Promise<void> {
+    this.#registered.set(roomId, { ...info });
   }
 
-  async roomExists(roomId: string): Promise<boolean> {
-    return this.#registered.has(roomId);
+  async roomInfo(roomId: string): Promise<RoomInfo | undefined> {
+    const info = this.#registered.get(roomId);
+    return info && { ...info };
+  }
+
+  async replaceMembers(roomId: string, members: Member[]): Promise<void> {
+    this.#rooms.delete(roomId);
+    for (const member of members) await this.addMember(roomId, member);
   }
 
   async addMember(roomId: string, member: Member): Promise<void> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreUnavailableError, type Member, type RoomStateStore } from './RoomStateStore.ts';
+import { StoreUnavailableError, type Member, type RoomInfo, type RoomStateStore } from './RoomStateStore.ts';
 
 /** Members of a room live in one hash, userId → userName; it expires if this process vanishes. */
 const ROOM_TTL_SECONDS = 24 * 60 * 60;
@@ -49,13 +49,25 @@ export class RedisRoomStateStore implements RoomStateStore {
     }
   }
 
-  async registerRoom(roomId: string): Promise<void> {
-    await this.#run(() => this.#redis.set(`${this.#prefix}room:${roomId}:invite`, String(Date.now()), 'EX', INVITE_TTL_SECONDS));
+  async registerRoom(roomId: string, info: RoomInfo = {}): Promise<void> {
+    const value = JSON.stringify({ createdAt: Date.now(), ...info });
+    await this.#run(() => this.#redis.set(`${this.#prefix}room:${roomId}:invite`, value, 'EX', INVITE_TTL_SECONDS));
   }
 
-  async roomExists(roomId: string): Promise<boolean> {
+  async roomInfo(roomId: string): Promise<RoomInfo | undefined> {
     const key = `${this.#prefix}room:${roomId}:invite`;
-    return (await this.#run(() => this.#redis.expire(key, INVITE_TTL_SECONDS))) === 1;
+    // GETEX refreshes the expiry: a link in use stays valid.
+    const value = await this.#run(() => this.#redis.getex(key, 'EX', INVITE_TTL_SECONDS));
+    if (value === null) return undefined;
+    const { passwordHash } = JSON.parse(value) as RoomInfo;
+    return passwordHash ? { passwordHash } : {};
+  }
+
+  async replaceMembers(roomId: string, members: Member[]): Promise<void> {
+    const key = this.#key(roomId);
+    const multi = this.#redis.multi().del(key);
+    if (members.length > 0) multi.hset(key, Object.fromEntries(members.map((m) => [m.userId, m.userName]))).expire(key, ROOM_TTL_SECONDS);
+    await this.#run(() => multi.exec());
   }
 
   async addMember(roomId: string, member: Member): Promise<void> {

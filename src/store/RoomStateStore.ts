@@ -1,3 +1,8 @@
+export interface RoomInfo {
+  /** scrypt hash of the room password, when the creator set one. */
+  passwordHash?: string;
+}
+
 export interface Member {
   userId: string;
   userName: string;
@@ -10,8 +15,11 @@ export interface Member {
 export interface RoomStateStore {
   readonly kind: 'memory' | 'redis';
   /** Remembers a room id minted by the home page, so its invite link works. */
-  registerRoom(roomId: string): Promise<void>;
-  roomExists(roomId: string): Promise<boolean>;
+  registerRoom(roomId: string, info?: RoomInfo): Promise<void>;
+  /** What was registered for a minted room, or undefined for an unknown one. */
+  roomInfo(roomId: string): Promise<RoomInfo | undefined>;
+  /** Makes the stored membership exactly `members` (used to repair state after an outage). */
+  replaceMembers(roomId: string, members: Member[]): Promise<void>;
   addMember(roomId: string, member: Member): Promise<void>;
   removeMember(roomId: string, userId: string): Promise<void>;
   members(roomId: string): Promise<Member[]>;

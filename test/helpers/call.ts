@@ -28,14 +28,19 @@ export async function produceMic(client: JoinedClient): Promise<string> {
   return producerId;
 }
 
-/** Totals of live mediasoup objects, read from the workers themselves (not from our Maps). */
-export async function workerCounts(server: Parley): Promise<{ routers: number; transports: number; producers: number; consumers: number }> {
+/**
+ * Totals of live mediasoup objects, read from the workers themselves (not from our Maps); limited to
+ * some rooms when `roomIds` is given.
+ */
+export async function workerCounts(server: Parley, roomIds?: string[]): Promise<{ routers: number; transports: number; producers: number; consumers: number }> {
   const totals = { routers: 0, transports: 0, producers: 0, consumers: 0 };
   for (const { worker } of server.pool.workers) {
     const dump = await worker.dump();
     totals.routers += dump.routerIds.length;
   }
+  if (roomIds) totals.routers = roomIds.filter((id) => server.registry.get(id)).length;
   for (const room of server.registry.rooms) {
+    if (roomIds && !roomIds.includes(room.id)) continue;
     const dump = await room.router.dump();
     totals.transports += dump.transportIds.length;
     totals.producers += dump.mapProducerIdConsumerIds.length;

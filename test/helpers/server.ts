@@ -23,6 +23,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     REDIS_URL: options.redisUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     EMPTY_ROOM_GRACE_MS: String(options.emptyRoomGraceMs ?? 200),
+    // Bots all come from 127.0.0.1: tests that check limits set their own.
+    RATE_JOINS_PER_MINUTE: '0',
+    RATE_CONNECTIONS_PER_MINUTE: '0',
+    RATE_REQUESTS_PER_5S: '0',
     ...options.env,
   });
   return startParley(config, createLogger(config.logLevel));

@@ -103,7 +103,7 @@ describe('bad input gets an error ack and the server keeps serving', () => {
     const attacker = await joinWithTransports(server, 'attacker-room', 'Attacker');
     const roommate = await joinWithTransports(server, 'victim-room', 'Roommate');
     const { rtpCapabilities } = await attacker.ok('getRouterRtpCapabilities', { roomId: 'attacker-room' });
-    const before = await workerCounts(server);
+    const before = await workerCounts(server, ['victim-room', 'attacker-room']);
 
     for (const client of [attacker, roommate]) {
       assertError(await client.request('connectWebRtcTransport', { transportId: victim.recvTransportId, dtlsParameters: FAKE_DTLS }), /unknown transportId/);
@@ -128,7 +128,7 @@ describe('bad input gets an error ack and the server keeps serving', () => {
     assert.equal(victim.socket.connected, true);
     assert.equal(server.registry.get('victim-room')!.peers.get(victim.userId)!.userName, 'Victim');
 
-    const afterCounts = await workerCounts(server);
+    const afterCounts = await workerCounts(server, ['victim-room', 'attacker-room']);
     assert.deepEqual(afterCounts, { ...before, consumers: before.consumers + 1 });
     assert.equal(server.registry.get('victim-room')!.peers.get(victim.userId)!.producers.size, 1);
     for (const c of [victim, attacker, roommate, impostor]) c.close();

@@ -39,11 +39,21 @@ function contract(name: string, open: () => Promise<RoomStateStore>) {
       assert.deepEqual(await store.members('r3'), [{ userId: 'x', userName: 'Renamed' }]);
     });
 
-    test('minted rooms are remembered, others are not', async () => {
-      assert.equal(await store.roomExists('minted'), false);
+    test('minted rooms are remembered with their password hash, others are not', async () => {
+      assert.equal(await store.roomInfo('minted'), undefined);
       await store.registerRoom('minted');
-      assert.equal(await store.roomExists('minted'), true);
-      assert.equal(await store.roomExists('other'), false);
+      assert.deepEqual(await store.roomInfo('minted'), {});
+      await store.registerRoom('locked', { passwordHash: 'scrypt$abc$def' });
+      assert.deepEqual(await store.roomInfo('locked'), { passwordHash: 'scrypt$abc$def' });
+      assert.equal(await store.roomInfo('other'), undefined);
+    });
+
+    test('replaceMembers makes the membership exactly the given list', async () => {
+      await store.addMember('r4', { userId: 'ghost', userName: 'Ghost' });
+      await store.replaceMembers('r4', [{ userId: 'a', userName: 'A' }]);
+      assert.deepEqual(await store.members('r4'), [{ userId: 'a', userName: 'A' }]);
+      await store.replaceMembers('r4', []);
+      assert.deepEqual(await store.members('r4'), []);
     });
 
     test('unknown rooms are empty and ping answers', async () => {

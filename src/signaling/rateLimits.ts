@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp';
+
+/**
+ * Budgets (config: RATE_*), generous for a real client: a join is ~10 requests, a big room ~100
+ * consumes; one page load is one join and one connection. 0 turns a limit off.
+ */
+export interface RateBudgets {
+  joinsPerMinute: number;
+  connectionsPerMinute: number;
+  requestsPer5s: number;
+}
+
+/**
+ * Rate limits for signaling. Backed by Redis when configured (so several processes share budgets),
+ * with an in-memory limiter taking over while Redis is unreachable.
+ */
+export class RateLimits {
+  readonly #limiters: Record<LimitName, RateLimiterAbstract | undefined>;
+
+  constructor(budgets: RateBudgets, redis?: Redis) {
+    const make = (name: LimitName, points: number, duration: number): RateLimiterAbstract | undefined => {
+      if (points === 0) return undefined;
+      const options = { points, duration, keyPrefix: `parley:rl:${name}` };
+      const memory = new RateLimiterMemory(options);
+      return redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
+    };
+    this.#limiters = {
+      requestsPerSocket: make('requestsPerSocket', budgets.requestsPer5s, 5),
+      joinsPerIp: make('joinsPerIp', budgets.joinsPerMinute, 60),
+      connectionsPerIp: make('connectionsPerIp', budgets.connectionsPerMinute, 60),
+    };
+  }
+
+  /** Spends one point; false when the budget for this key is used up. */
+  async take(name: LimitName, key: string): Promise<boolean> {
+    const limiter = this.#limiters[name];
+    if (!limiter) return true;
+    try {
+      await limiter.consume(key);
+      return true;
+    } catch (rejection) {
+      if (rejection instanceof Error) throw rejection;
+      return false;
+    }
+  }
+}

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { SignJWT, generateKeyPair } from 'jose';
+import { Redis } from 'ioredis';
+import type { Parley } from '../../src/app.ts';
+import { joinWithTransports, produceCamera, workerCounts } from '../helpers/call.ts';
+import { connectClient } from '../helpers/client.ts';
+import { videoRtpParameters } from '../helpers/fixtures.ts';
+import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const errorOf = (reply: unknown) => (reply && typeof reply === 'object' && 'error' in reply ? String(reply.error) : undefined);
+
+describe('rate limits', () => {
+  let redis: RedisHandle;
+  let server: Parley;
+  before(async () => {
+    redis = await startRedis();
+    server = await startTestServer({ redisUrl: redis.url, env: { TRUST_PROXY: 'true', RATE_JOINS_PER_MINUTE: '5', RATE_REQUESTS_PER_5S: '30' } });
+  });
+  after(async () => {
+    await server.close();
+    await redis.stop();
+  });
+
+  test('a flood of joins from one address is throttled; another address is not', async () => {
+    const flooder = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.1' } });
+    const replies = [];
+    for (let i = 0; i < 8; i++) {
+      replies.push(await flooder.request('joinRoom', { roomId: `flood-${i}`, userId: flooder.userId, userName: 'F' }));
+      if (!errorOf(replies.at(-1))) await flooder.ok('leaveRoom', { roomId: `flood-${i}`, userId: flooder.userId });
+    }
+    assert.equal(replies.filter((r) => !errorOf(r)).length, 5);
+    assert.match(errorOf(replies[7])!, /rate limited/);
+    const other = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.2' } });
+    assert.equal(errorOf(await other.request('joinRoom', { roomId: 'calm', userId: other.userId, userName: 'O' })), undefined);
+    // Budgets live in Redis, so several Parley processes would share them.
+    const inspector = new Redis(redis.url);
+    const keys = await inspector.keys('parley:rl:*');
+    inspector.disconnect();
+    assert.ok(keys.some((k) => k.includes('joinsPerIp')), `rate-limit keys in Redis: ${keys.join(',')}`);
+    flooder.close();
+    other.close();
+  });
+
+  test('a request flood on one socket is throttled without affecting other sockets', async () => {
+    const noisy = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.3' } });
+    const quiet = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.4' } });
+    await noisy.ok('joinRoom', { roomId: 'noisy', userId: noisy.userId, userName: 'N' });
+    await quiet.ok('joinRoom', { roomId: 'noisy', userId: quiet.userId, userName: 'Q' });
+    const flood = await Promise.all(Array.from({ length: 60 }, () => noisy.request('getProducers', { roomId: 'noisy' })));
+    const limited = flood.filter((r) => /rate limited/.test(errorOf(r) ?? '')).length;
+    assert.ok(limited >= 25, `throttled ${limited} of 60`);
+    assert.ok('producers' in (await quiet.request('getProducers', { roomId: 'noisy' })));
+    assert.equal(noisy.socket.connected, true, 'throttling is an error reply, not a drop');
+    noisy.close();
+    quiet.close();
+  });
+});
+
+describe('reclaiming a seat after a network drop', () => {
+  let server: Parley;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('only the holder of the join secret can take its userId over; the others see no duplicate', async () => {
+    const roomId = 'reclaim-room';
+    const alice = await connectClient(server.url);
+    const joined = await alice.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice' });
+    assert.match(joined.reclaimSecret, /^[A-Za-z0-9_-]{32}$/);
+    const send = await alice.ok('createWebRtcTransport', { roomId, producing: true, consuming: false });
+    const { producerId } = await alice.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: videoRtpParameters() });
+    const bob = await joinWithTransports(server, roomId, 'Bob');
+
+    const thief = await connectClient(server.url, alice.userId);
+    assert.match(errorOf(await thief.request('joinRoom', { roomId, userId: alice.userId, userName: 'Thief' }))!, /already in this room/);
+    assert.match(errorOf(await thief.request('joinRoom', { roomId, userId: alice.userId, userName: 'Thief', reclaimSecret: 'x'.repeat(32) }))!, /already in this room/);
+    assert.equal(alice.socket.connected, true);
+
+    // Alice's network came back on a new socket before the server noticed the old one was gone.
+    const aliceAgain = await connectClient(server.url, alice.userId);
+    const dropped = new Promise((resolve) => alice.socket.once('disconnect', resolve));
+    const rejoined = await aliceAgain.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined.reclaimSecret });
+    await dropped;
+    assert.deepEqual(rejoined.participants.map((p) => p.userName), ['Bob']);
+    assert.notEqual(rejoined.reclaimSecret, joined.reclaimSecret, 'a fresh secret per join');
+    await waitFor(() => bob.received('producerClosed').some((e) => e.producerId === producerId), { what: 'old producer closed for Bob' });
+    assert.equal(bob.received('userLeft').length, 0, 'Bob never saw Alice leave');
+    const room = server.registry.get(roomId)!;
+    assert.equal(room.peers.size, 2);
+    assert.equal(room.peers.get(alice.userId)!.socketId, aliceAgain.socket.id);
+    await waitFor(async () => (await workerCounts(server, [roomId])).transports === 2, { what: 'old transports closed' });
+    // The stale secret is spent.
+    const late = await connectClient(server.url, alice.userId);
+    assert.match(errorOf(await late.request('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined.reclaimSecret }))!, /already in this room/);
+    for (const c of [thief, aliceAgain, bob, late]) c.close();
+  });
+
+  test('a disconnect in the middle of produce/consume leaves nothing behind', async () => {
+    const roomId = 'midway-room';
+    const owner = await joinWithTransports(server, roomId, 'Owner');
+    const producerId = await produceCamera(owner);
+    for (let i = 0; i < 5; i++) {
+      const c = await joinWithTransports(server, roomId, `Quitter${i}`);
+      const { rtpCapabilities } = await c.ok('getRouterRtpCapabilities', { roomId });
+      void c.request('produce', { transportId: c.sendTransportId, kind: 'video', rtpParameters: videoRtpParameters() }).catch(() => {});
+      void c.request('consume', { producerId, rtpCapabilities }).catch(() => {});
+      c.close();
+    }
+    await waitFor(async () => server.registry.get(roomId)!.peers.size === 1, { what: 'quitters gone' });
+    await waitFor(async () => {
+      const counts = await workerCounts(server, [roomId]);
+      return counts.transports === 2 && counts.producers === 1 && counts.consumers === 0;
+    }, { what: 'only the owner left in the worker' });
+    owner.close();
+  });
+});
+
+describe('room passwords', () => {
+  let server: Parley;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('a password set at creation is stored hashed and required to join', async () => {
+    const res = await fetch(`${server.url}/rooms`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true' }, body: 'password=open%20sesame' });
+    const roomId = /\/r\/([A-Za-z0-9_-]+)/.exec(await res.text())![1]!;
+    const info = await server.store.roomInfo(roomId);
+    assert.match(info!.passwordHash!, /^scrypt\$/);
+    assert.ok(!info!.passwordHash!.includes('sesame'));
+    const c = await connectClient(server.url);
+    assert.match(errorOf(await c.request('joinRoom', { roomId, userId: c.userId, userName: 'C' }))!, /needs a password/);
+    assert.match(errorOf(await c.request('joinRoom', { roomId, userId: c.userId, userName: 'C', password: 'open sesam' }))!, /wrong room password/);
+    assert.equal(server.registry.get(roomId)?.peers.size ?? 0, 0);
+    assert.ok('participants' in (await c.request('joinRoom', { roomId, userId: c.userId, userName: 'C', password: 'open sesame' })));
+    c.close();
+  });
+});
+
+describe('signed room tokens', () => {
+  const secret = crypto.randomBytes(32).toString('base64url');
+  let server: Parley;
+  before(async () => {
+    server = await startTestServer({ env: { AUTH_SECRET: secret } });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const key = new TextEncoder().encode(secret);
+  const sign = (claims: Record<string, unknown>, alg = 'HS256', signingKey: Parameters<SignJWT['sign']>[0] = key) =>
+    new SignJWT(claims).setProtectedHeader({ alg }).sign(signingKey);
+  const now = () => Math.floor(Date.now() / 1000);
+  const join = async (token: string | undefined, roomId = 'tok-room') => {
+    const c = await connectClient(server.url);
+    const reply = await c.request('joinRoom', { roomId, userId: c.userId, userName: 'Payload Name', ...(token ? { token } : {}) });
+    c.close();
+    return reply;
+  };
+
+  test('a valid token admits, and the name comes from the token', async () => {
+    const reply = await join(await sign({ room: 'tok-room', name: 'Token Name', role: 'host', exp: now() + 60 }));
+    assert.equal(errorOf(reply), undefined);
+    const watcher = await connectClient(server.url);
+    await watcher.ok('joinRoom', { roomId: 'tok-room2', userId: watcher.userId, userName: 'x', token: await sign({ room: 'tok-room2', name: 'Watcher', exp: now() + 60 }) });
+    const host = await connectClient(server.url);
+    await host.ok('joinRoom', { roomId: 'tok-room2', userId: host.userId, userName: 'Spoofed', token: await sign({ room: 'tok-room2', name: 'Real Host', role: 'host', exp: now() + 60 }) });
+    await waitFor(() => watcher.received('userJoined').length === 1, { what: 'userJoined' });
+    assert.equal(watcher.received('userJoined')[0]!.userName, 'Real Host');
+    assert.equal(server.registry.get('tok-room2')!.peers.get(host.userId)!.role, 'host');
+    watcher.close();
+    host.close();
+  });
+
+  test('missing, expired, early, wrong-room, unsigned, swapped-algorithm and malformed tokens are refused', async () => {
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ room: 'tok-room', name: 'N', exp: now() + 60 })).toString('base64url')}.`;
+    const { privateKey } = await generateKeyPair('RS256');
+    const cases: [string | undefined, RegExp][] = [
+      [undefined, /requires a room token/],
+      [await sign({ room: 'tok-room', name: 'N', exp: now() - 60 }), /expired/],
+      [await sign({ room: 'tok-room', name: 'N', exp: now() + 600, nbf: now() + 300 }), /not valid yet/],
+      [await sign({ room: 'other-room', name: 'N', exp: now() + 60 }), /another room/],
+      [await sign({ room: 'tok-room', name: 'N' }), /invalid/],
+      [unsigned, /invalid/],
+      [await sign({ room: 'tok-room', name: 'N', exp: now() + 60 }, 'HS512'), /invalid/],
+      [await sign({ room: 'tok-room', name: 'N', exp: now() + 60 }, 'RS256', privateKey), /invalid/],
+      [await sign({ room: 'tok-room', name: 'N', exp: now() + 60 }, 'HS256', new TextEncoder().encode('x'.repeat(40))), /invalid/],
+      ['not.a.token', /invalid/],
+      [await sign({ room: 'tok-room', name: 'bad\u0000name', exp: now() + 60 }), /invalid name/],
+    ];
+    for (const [token, expected] of cases) assert.match(errorOf(await join(token)) ?? 'admitted', expected, String(token));
+  });
+});
+
+describe('Redis outage mid-call', () => {
+  test('calls continue, joins fail fast, and no stale members remain after recovery', async () => {
+    const redis = await startRedis();
+    const server = await startTestServer({ redisUrl: redis.url });
+    try {
+      const roomId = 'outage-room';
+      const a = await joinWithTransports(server, roomId, 'A');
+      const b = await joinWithTransports(server, roomId, 'B');
+      const leaver = await joinWithTransports(server, roomId, 'Leaver');
+      await redis.stop();
+
+      // The call in progress keeps working.
+      const producerId = await produceCamera(a);
+      const { rtpCapabilities } = await b.ok('getRouterRtpCapabilities', { roomId });
+      await b.ok('consume', { producerId, rtpCapabilities });
+      // A leave during the outage still works for everyone in the call.
+      await leaver.ok('leaveRoom', { roomId, userId: leaver.userId });
+      // New joins fail fast with a clear error instead of queueing.
+      const late = await connectClient(server.url);
+      const started = Date.now();
+      assert.match(errorOf(await late.request('joinRoom', { roomId, userId: late.userId, userName: 'Late' }))!, /temporarily unavailable/);
+      assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+
+      await redis.restart();
+      await waitFor(async () => 'participants' in (await late.request('joinRoom', { roomId, userId: late.userId, userName: 'Late' })), { timeoutMs: 15_000, intervalMs: 300, what: 'joins work again' });
+      const check = new Redis(redis.url);
+      await waitFor(async () => {
+        const stored = await check.hgetall(`parley:room:${roomId}:members`);
+        return JSON.stringify(Object.keys(stored).sort()) === JSON.stringify([a.userId, b.userId, late.userId].sort());
+      }, { timeoutMs: 10_000, what: 'stored membership equals the live call' });
+      check.disconnect();
+      for (const c of [a, b, leaver, late]) c.close();
+    } finally {
+      await server.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('pages', () => {
+  let server: Parley;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('every page carries strict security headers', async () => {
+    const created = await fetch(`${server.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true' } });
+    const roomId = /\/r\/([A-Za-z0-9_-]+)/.exec(await created.text())![1]!;
+    for (const path of ['/', `/r/${roomId}`, `/r/${roomId}/left`, '/r/unknown-room', '/r/bad%20id', '/nope', '/css/app.css', '/healthz']) {
+      const res = await fetch(`${server.url}${path}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'self'/, path);
+      assert.match(csp, /script-src 'self'(;|$)/, path);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path);
+    }
+  });
+
+  test('user-controlled text is escaped in pages', async () => {
+    for (const payload of ['<img src=x onerror=alert(1)>', '"><svg onload=alert(1)>', 'JaVaScRiPt:alert(1)', '<div hx-get="/rooms" hx-trigger="load">']) {
+      const res = await fetch(`${server.url}/join?code=${encodeURIComponent(payload)}`);
+      assert.equal(res.status, 400);
+      const html = await res.text();
+      assert.ok(!html.includes(payload) || !/[<>"]/.test(payload), `raw payload reflected: ${payload}`);
+      assert.doesNotMatch(html, /<img src=x|<svg onload|<div hx-get/);
+    }
+    const res = await fetch(`${server.url}/r/${encodeURIComponent('<script>alert(1)</script>')}`);
+    assert.equal(res.status, 400);
+    assert.doesNotMatch(await res.text(), /<script>alert/);
+  });
+});
