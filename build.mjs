@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(root, 'public/build');
-const entries = { room: 'src/client/room.ts', home: 'src/client/home.ts' };
+const entries = { room: 'src/client/room.ts', home: 'src/client/home.ts', connectivity: 'src/client/connectivity.ts' };
 const outputs = [...Object.keys(entries).map((name) => `${name}.js`), 'htmx.min.js'];
 
 if (process.argv.includes('--if-missing') && outputs.every((file) => fs.existsSync(path.join(out, file)))) {
@@ -33,6 +33,7 @@ fs.copyFileSync(path.join(root, 'node_modules/htmx.org/dist/htmx.min.js'), path.
 const pages = {
   'room page': ['build/room.js', 'css/app.css', 'favicon.svg'],
   'home page': ['build/htmx.min.js', 'build/home.js', 'css/app.css', 'favicon.svg'],
+  'connectivity page': ['build/connectivity.js', 'css/app.css', 'css/connectivity.css', 'favicon.svg'],
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`.padStart(9);
 for (const [page, assets] of Object.entries(pages)) {

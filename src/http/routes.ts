@@ -43,6 +43,7 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
     if (route === 'GET /') return pages.home(req, res);
     if (route === 'POST /rooms') return pages.createRoom(req, res, deps, origin);
     if (route === 'GET /join') return pages.join(req, res, url);
+    if (route === 'GET /connectivity') return render(res, 200, 'connectivity', { title: 'Connection check' });
     const roomMatch = /^\/r\/([^/]*)(\/left)?\/?$/.exec(url.pathname);
     if (roomMatch && req.method === 'GET') {
       const roomId = safeDecode(roomMatch[1]!);

@@ -1,0 +1,383 @@
+// The Dockerfile, run step by step without Docker (no engine here or in CI). The Dockerfile is
+// parsed, so this follows it when it changes: the COPY lines copy (honouring .dockerignore) into a
+// temp dir standing for the build stage's `/`, its RUN lines run there, the runtime stage's
+// COPY --from lines assemble a second temp dir, and the CMD starts there as a non-root user until
+// the HEALTHCHECK command passes. What this cannot see: the base image itself and apt-get.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePortRange } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/wait.ts';
+import {
+  copyInto,
+  dockerignore,
+  execForm,
+  parseCopy,
+  parseDockerfile,
+  parseEnv,
+  parseExpose,
+  parseHealthcheck,
+  type Instruction,
+  type Stage,
+} from './dockerfile.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const stages = parseDockerfile(fs.readFileSync(path.join(repo, 'Dockerfile'), 'utf8'));
+const ignored = dockerignore(fs.readFileSync(path.join(repo, '.dockerignore'), 'utf8'));
+const buildStage = stages[0]!;
+const runtimeStage = stages.at(-1)!;
+const packageJson = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+const all = (stage: Stage, keyword: string): Instruction[] => stage.instructions.filter((i) => i.keyword === keyword);
+const last = (stage: Stage, keyword: string): Instruction | undefined => all(stage, keyword).at(-1);
+const stageEnv = (stage: Stage): Record<string, string> => Object.assign({}, ...all(stage, 'ENV').map((i) => parseEnv(i.args)));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-container-'));
+fs.chmodSync(tmp, 0o755); // the non-root user must reach the runtime tree and tools below
+const stepsLog = path.join(tmp, 'steps.log');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Environment for the build's RUN steps: this machine's, minus what `npm run` injects. */
+function hostEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    // npm_config_local_prefix & co. would point a nested npm at this repository.
+    if (key.startsWith('npm_') || key === 'INIT_CWD' || key === 'NODE_TEST_CONTEXT') delete env[key];
+  }
+  env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`;
+  return env;
+}
+
+/** The locally built worker: the image downloads mediasoup's prebuilt one, unreachable here. */
+function localWorkerBin(): string {
+  const candidates = [
+    process.env.MEDIASOUP_WORKER_BIN,
+    execFileSync('bash', [path.join(repo, 'scripts/mediasoup-worker/build.sh'), '--print-path'], { encoding: 'utf8' }).trim(),
+  ];
+  const found = candidates.find((file) => file && fs.existsSync(file));
+  assert.ok(found, `no mediasoup-worker binary at ${candidates.filter(Boolean).join(' or ')}: run \`npm run worker:build\``);
+  return found;
+}
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  ms: number;
+}
+
+function run(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Result> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, output, ms: Date.now() - started }));
+  });
+}
+
+// --- Non-root: the image runs as `node`; here nobody (when we are root) or ourselves. -------------
+const asRoot = process.getuid?.() === 0;
+const nobody = asRoot
+  ? { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) }
+  : undefined;
+const asUser = (argv: string[]): string[] =>
+  nobody ? ['setpriv', `--reuid=${nobody.uid}`, `--regid=${nobody.gid}`, '--clear-groups', ...argv] : argv;
+
+// --- Executing stages -----------------------------------------------------------------------------
+interface StageState {
+  rootfs: string;
+  workdir: string;
+  env: Record<string, string>;
+  user: string | undefined;
+  ran: string[];
+  skipped: string[];
+}
+const states = new Map<string, StageState>();
+
+async function execute(stage: Stage, index: number): Promise<StageState> {
+  const state: StageState = { rootfs: path.join(tmp, `stage-${stage.name ?? index}`), workdir: '/', env: {}, user: undefined, ran: [], skipped: [] };
+  fs.mkdirSync(state.rootfs);
+  for (const instruction of stage.instructions) {
+    const { keyword, args, line } = instruction;
+    if (keyword === 'WORKDIR') {
+      state.workdir = path.posix.resolve(state.workdir, args);
+      fs.mkdirSync(path.join(state.rootfs, state.workdir), { recursive: true });
+    } else if (keyword === 'ENV') {
+      Object.assign(state.env, parseEnv(args));
+    } else if (keyword === 'USER') {
+      state.user = args;
+    } else if (keyword === 'COPY') {
+      const spec = parseCopy(args);
+      if (spec.from === undefined) {
+        copyInto(spec, { sourceRoot: repo, rootfs: state.rootfs, workdir: state.workdir, excluded: ignored });
+      } else {
+        const source = states.get(spec.from);
+        assert.ok(source, `line ${line}: COPY --from=${spec.from}: no such stage run before`);
+        copyInto(spec, { sourceRoot: source.rootfs, rootfs: state.rootfs, workdir: state.workdir });
+      }
+    } else if (keyword === 'RUN') {
+      // apt-get installs into the base image (python3/make/g++ for mediasoup's from-source
+      // fallback, which never runs here: MEDIASOUP_WORKER_BIN below skips the worker download and
+      // build). It would change this machine, needs root, and proves nothing about our steps.
+      if (/\bapt-get\b/.test(args)) {
+        state.skipped.push(args);
+        continue;
+      }
+      const argv = execForm(args) ?? ['/bin/sh', '-c', args];
+      const env = { ...hostEnv(), ...state.env, MEDIASOUP_WORKER_BIN: localWorkerBin() };
+      const result = await run(argv, { cwd: path.join(state.rootfs, state.workdir), env });
+      fs.appendFileSync(stepsLog, `\n### line ${line}: RUN ${args} (${result.ms} ms, exit ${result.code})\n${result.output}`);
+      assert.equal(result.code, 0, `line ${line}: RUN ${args} failed:\n${result.output.slice(-4000)}`);
+      state.ran.push(args);
+    }
+    // FROM, EXPOSE, HEALTHCHECK, CMD, LABEL: metadata, checked by the tests below.
+  }
+  states.set(stage.name ?? String(index), state);
+  states.set(String(index), state);
+  return state;
+}
+
+/** Container paths of a stage on this machine. */
+const host = (state: StageState, containerPath: string): string => path.join(state.rootfs, path.posix.resolve(state.workdir, containerPath));
+
+describe('Dockerfile, run step by step outside Docker', () => {
+  test('two stages on node:24-bookworm-slim; runtime: NODE_ENV=production, user node, CMD node src/main.ts', () => {
+    assert.equal(stages.length, 2, 'a build stage and a runtime stage');
+    for (const stage of stages) assert.equal(stage.base, 'node:24-bookworm-slim');
+    assert.ok(buildStage.name, 'the build stage is named, for COPY --from');
+    const apt = all(buildStage, 'RUN').find((i) => /\bapt-get\b/.test(i.args));
+    assert.ok(apt, 'the build stage installs the tools mediasoup builds its worker from source with');
+    for (const pkg of ['python3', 'make', 'g++']) assert.match(apt.args, new RegExp(`\\s${pkg.replace('+', '\\+')}(\\s|$)`), pkg);
+    assert.equal(all(runtimeStage, 'RUN').filter((i) => /\bapt-get\b/.test(i.args)).length, 0, 'no build tools in the runtime stage');
+
+    assert.equal(stageEnv(runtimeStage).NODE_ENV, 'production');
+    assert.equal(last(runtimeStage, 'USER')?.args, 'node', 'runs as the image\'s non-root node user');
+    assert.deepEqual(execForm(last(runtimeStage, 'CMD')?.args ?? ''), ['node', 'src/main.ts']);
+    assert.ok(last(runtimeStage, 'HEALTHCHECK'), 'has a HEALTHCHECK');
+    for (const copy of all(runtimeStage, 'COPY')) assert.equal(parseCopy(copy.args).from, buildStage.name, `runtime takes everything from the build: ${copy.args}`);
+
+    // Cache-friendly: the dependency install comes before any source is copied.
+    const npmCi = buildStage.instructions.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+    assert.ok(npmCi >= 0, 'the build stage runs npm ci');
+    const copiedBefore = buildStage.instructions.slice(0, npmCi).filter((i) => i.keyword === 'COPY').flatMap((i) => parseCopy(i.args).sources);
+    assert.deepEqual(copiedBefore.sort(), ['package-lock.json', 'package.json'], 'only the package files are copied before npm ci');
+  });
+
+  test('EXPOSE covers PORT and the media ports RTC_PORT..RTC_PORT+WORKERS-1 on UDP and TCP', () => {
+    const env = stageEnv(runtimeStage);
+    const exposed = new Set(all(runtimeStage, 'EXPOSE').flatMap((i) => [...parseExpose(i.args)]));
+    const port = Number(env.PORT ?? 3000);
+    const rtcPort = Number(env.RTC_PORT ?? 40000);
+    assert.ok(env.WORKERS, 'WORKERS is fixed in the image, else the media ports depend on the host\'s CPU count');
+    const workers = Number(env.WORKERS);
+    const expected = [`${port}/tcp`];
+    for (let i = 0; i < workers; i++) expected.push(`${rtcPort + i}/udp`, `${rtcPort + i}/tcp`);
+    assert.deepEqual([...exposed].sort(), expected.sort());
+  });
+
+  test('.dockerignore keeps dependencies, build output, tests and secrets out; every COPY source is in the context', () => {
+    for (const file of ['node_modules/esbuild/package.json', 'src/x/node_modules/a.js', 'public/build/home.js', '.git/HEAD', 'test-results/a.png',
+      'test/server/http.test.ts', '.env', 'npm-debug.log', 'certs/privkey.pem', 'scripts/mediasoup-worker/build.sh']) {
+      assert.ok(ignored(file), `${file} is excluded`);
+    }
+    for (const file of ['package.json', 'package-lock.json', 'build.mjs', 'tsconfig.json', 'src/main.ts', 'src/client/home.ts', 'views/home.eta',
+      'public/css/app.css', 'public/favicon.svg', 'scripts/healthcheck.mjs']) {
+      assert.ok(!ignored(file), `${file} is in the context`);
+    }
+    for (const copy of all(buildStage, 'COPY')) {
+      for (const source of parseCopy(copy.args).sources) {
+        assert.ok(fs.existsSync(path.join(repo, source)) && !ignored(source), `line ${copy.line}: ${source} is in the build context`);
+      }
+    }
+  });
+
+  test('build stage: npm ci, node build.mjs, npm prune --omit=dev', { timeout: 10 * 60_000 }, async () => {
+    const state = await execute(buildStage, 0);
+    assert.ok(state.ran.some((args) => /\bnpm ci\b/.test(args)), 'ran npm ci');
+    assert.ok(state.ran.some((args) => /\bnode build\.mjs\b/.test(args)), 'ran node build.mjs');
+    assert.ok(state.ran.some((args) => /\bnpm prune\b.*--omit=dev/.test(args)), 'ran npm prune --omit=dev');
+    for (const file of ['home.js', 'room.js', 'htmx.min.js']) {
+      assert.ok(fs.statSync(host(state, `public/build/${file}`)).size > 0, `the bundle public/build/${file} was built`);
+    }
+  });
+
+  test('runtime stage: production dependencies only', { timeout: 5 * 60_000 }, async () => {
+    assert.ok(states.has(buildStage.name!), 'the build stage ran');
+    const state = await execute(runtimeStage, stages.length - 1);
+    const modules = host(state, 'node_modules');
+    const has = (name: string) => fs.existsSync(path.join(modules, name, 'package.json'));
+    // The lockfile marks every package that only devDependencies need ("dev": true). A
+    // devDependency that a dependency also needs (@types/node, for socket.io) stays, rightly.
+    const lock = JSON.parse(fs.readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const devOnly = Object.entries(lock.packages).filter(([key, meta]) => key.startsWith('node_modules/') && meta.dev === true);
+    const devOnlyDirect = Object.keys(packageJson.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev === true);
+    for (const name of new Set(['esbuild', 'typescript', '@playwright/test', ...devOnlyDirect])) {
+      assert.ok(!has(name), `devDependency ${name} is not in the runtime node_modules`);
+    }
+    for (const name of ['mediasoup', 'socket.io', ...Object.keys(packageJson.dependencies)]) assert.ok(has(name), `${name} is present`);
+    const leftovers = devOnly.filter(([key]) => fs.existsSync(path.join(host(state, '.'), key))).map(([key]) => key);
+    assert.deepEqual(leftovers, [], 'no dev-only package in the runtime stage');
+    for (const file of ['package.json', 'src/main.ts', 'views/home.eta', 'public/build/home.js', 'public/css/app.css', 'scripts/healthcheck.mjs']) {
+      assert.ok(fs.existsSync(host(state, file)), `${file} is in the runtime stage`);
+    }
+    for (const absent of ['test', 'package-lock.json', 'build.mjs', 'tsconfig.json']) assert.ok(!fs.existsSync(host(state, absent)), `${absent} is not`);
+  });
+
+  test('runtime: the CMD serves as a non-root user, the HEALTHCHECK passes, SIGTERM exits 0', { timeout: 2 * 60_000 }, async (t) => {
+    const state = states.get(String(stages.length - 1));
+    assert.ok(state, 'the runtime stage was assembled');
+    assert.notEqual(state.user ?? 'root', 'root');
+
+    // Node and the worker binary where the non-root user can run them (/root is private).
+    const tools = path.join(tmp, 'tools');
+    fs.mkdirSync(tools, { mode: 0o755 });
+    const place = (from: string, name: string) => {
+      const to = path.join(tools, name);
+      try {
+        fs.linkSync(from, to);
+      } catch {
+        fs.copyFileSync(from, to);
+      }
+      fs.chmodSync(to, 0o755);
+      return to;
+    };
+    place(process.execPath, 'node');
+    const workerBin = place(localWorkerBin(), 'mediasoup-worker');
+    const home = path.join(tmp, 'home');
+    fs.mkdirSync(home, { mode: 0o755 });
+    if (nobody) fs.chownSync(home, nobody.uid, nobody.gid);
+
+    const rtcPort = await freePortRange(1);
+    let port = rtcPort;
+    while (port === rtcPort) port = await freePortRange(1);
+    const env: NodeJS.ProcessEnv = {
+      // As in the container: the image's PATH (node first) and a HOME of the user's own.
+      PATH: [tools, '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(path.delimiter),
+      HOME: home,
+      ...state.env,
+      PORT: String(port),
+      RTC_PORT: String(rtcPort),
+      WORKERS: '1',
+      HOST: '127.0.0.1',
+      RTC_LISTEN_IP: '127.0.0.1',
+      ANNOUNCED_IP: '127.0.0.1',
+      MEDIASOUP_WORKER_BIN: workerBin,
+    };
+    const cwd = path.join(state.rootfs, state.workdir);
+    const healthcheck = parseHealthcheck(last(runtimeStage, 'HEALTHCHECK')!.args);
+    const check = async () => {
+      const result = await run(asUser(healthcheck.argv), { cwd, env });
+      assert.ok(result.ms < healthcheck.timeoutMs, `the health check answered within its --timeout (${result.ms} ms)`);
+      assert.ok(result.code === 0 || result.code === 1, `the health check exits 0 or 1, got ${result.code}: ${result.output}`);
+      return result;
+    };
+
+    const before = await check();
+    assert.equal(before.code, 1, `unhealthy while nothing listens: ${before.output}`);
+
+    const cmd = execForm(last(runtimeStage, 'CMD')!.args)!;
+    const server: ChildProcess = spawn(asUser(cmd)[0]!, asUser(cmd).slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+    t.after(() => {
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    });
+    const alive = () => assert.ok(server.exitCode === null, `the server exited early (${server.exitCode}):\n${output}`);
+
+    try {
+      let lastCheck: Result | undefined;
+      await waitFor(async () => {
+        alive();
+        lastCheck = await check();
+        return lastCheck.code === 0;
+      }, { timeoutMs: 30_000, intervalMs: 250, what: 'the HEALTHCHECK to pass' });
+      assert.match(lastCheck!.output, /healthz/);
+
+      // setpriv execs the command: the child is Parley itself.
+      const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1];
+      assert.notEqual(uid, '0', 'Parley runs as a non-root user');
+      if (nobody) assert.equal(Number(uid), nobody.uid);
+
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { timeoutMs: 15_000, intervalMs: 200, what: '/readyz to be 200' });
+      const page = await fetch(`${base}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      const html = await page.text();
+      assert.match(html, /<html/);
+      for (const script of ['/build/htmx.min.js', '/build/home.js']) {
+        assert.ok(html.includes(script), `the home page loads ${script}`);
+        const asset = await fetch(`${base}${script}`);
+        assert.equal(asset.status, 200, `${script} is served from the image's public/build`);
+        assert.ok((await asset.arrayBuffer()).byteLength > 0);
+      }
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- server output ---\n${output.slice(-6000)}`, { cause: error });
+    }
+
+    server.kill('SIGTERM');
+    const result = await Promise.race([exit, new Promise<'timeout'>((resolve) => setTimeout(resolve, 20_000, 'timeout'))]);
+    assert.deepEqual(result, { code: 0, signal: null }, `SIGTERM: clean exit 0\n--- server output ---\n${output.slice(-6000)}`);
+  });
+});
+
+describe('compose.yaml', () => {
+  // No YAML parser among the dependencies: Debian's python3-yaml reads it when installed.
+  const parsed = (() => {
+    try {
+      const json = execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repo, 'compose.yaml')], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      return JSON.parse(json) as unknown;
+    } catch {
+      return undefined;
+    }
+  })();
+
+  test('Parley + Redis wired, ports published as the image exposes them, healthchecks, restart', { skip: parsed === undefined && 'needs python3 with yaml (Debian: python3-yaml)' }, () => {
+    type Service = { image?: string; build?: unknown; environment?: Record<string, string | number>; ports?: string[]; healthcheck?: { test?: string[] }; restart?: string; depends_on?: Record<string, { condition?: string }> };
+    const services = (parsed as { services: Record<string, Service> }).services;
+    const parley = services.parley!;
+    const redis = services.redis!;
+    assert.ok(parley.build, 'parley builds from this Dockerfile');
+    assert.match(redis.image ?? '', /^redis:7-alpine$/);
+    const env = Object.fromEntries(Object.entries(parley.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    assert.match(env.REDIS_URL ?? '', /^redis:\/\/redis:6379$/);
+    assert.match(env.ANNOUNCED_IP ?? '', /^\$\{ANNOUNCED_IP[:?}]/, 'ANNOUNCED_IP comes from the environment');
+    assert.equal(parley.depends_on?.redis?.condition, 'service_healthy');
+    for (const service of [parley, redis]) {
+      assert.ok(service.healthcheck?.test?.length, 'has a healthcheck');
+      assert.match(service.restart ?? '', /^(always|unless-stopped|on-failure)/);
+    }
+    assert.deepEqual(parley.healthcheck!.test, ['CMD', ...parseHealthcheck(last(runtimeStage, 'HEALTHCHECK')!.args).argv]);
+
+    // Published ports: same numbers inside and out, matching the image's EXPOSE for compose's WORKERS.
+    const image = stageEnv(runtimeStage);
+    const rtcPort = Number(env.RTC_PORT ?? image.RTC_PORT);
+    const workers = Number(env.WORKERS ?? image.WORKERS);
+    const port = Number(env.PORT ?? image.PORT ?? 3000);
+    const published = new Set<string>();
+    for (const entry of parley.ports ?? []) {
+      const match = /^(?:[\d.]+:)?(\d+(?:-\d+)?):(\d+(?:-\d+)?)(\/(?:tcp|udp))?$/.exec(entry);
+      assert.ok(match, `port entry ${entry} is HOST:CONTAINER[/proto]`);
+      assert.equal(match[1], match[2], `${entry}: same port numbers outside and inside (ICE announces the inside one)`);
+      for (const p of parseExpose(`${match[2]}${match[3] ?? ''}`)) published.add(p);
+    }
+    const expected = [`${port}/tcp`];
+    for (let i = 0; i < workers; i++) expected.push(`${rtcPort + i}/udp`, `${rtcPort + i}/tcp`);
+    assert.deepEqual([...published].sort(), expected.sort());
+  });
+});
