@@ -81,6 +81,11 @@ export class Connection {
   }
 
   #dispatch(event: RequestName, payload: unknown, reply: (r: object) => void): void {
+    const shapeProblem = plainDataProblem(payload);
+    if (shapeProblem) {
+      this.#deps.onSignalingError?.(event, 'user');
+      return reply({ error: shapeProblem });
+    }
     const parsed = requestSchemas[event].safeParse(payload);
     if (!parsed.success) {
       this.#deps.onSignalingError?.(event, 'user');
@@ -115,6 +120,24 @@ export class Connection {
   #enqueue(task: () => Promise<void>): void {
     this.#queue = this.#queue.then(task).catch((error) => this.#ctx.log.error({ err: error }, 'queued task failed'));
   }
+}
+
+const MAX_DEPTH = 16;
+
+/**
+ * Payloads are JSON-shaped data: plain objects, arrays and scalars, not too deep. Socket.IO can also
+ * deliver binary attachments (Buffers), which no request uses and which schemas would treat as objects.
+ */
+function plainDataProblem(value: unknown, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_DEPTH) return `payload is nested more than ${MAX_DEPTH} levels deep`;
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return 'payload must be plain JSON data (no binary attachments)';
+  for (const child of Object.values(value)) {
+    const problem = plainDataProblem(child, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /** An acknowledgement that can be called once; later calls are ignored. */

@@ -82,15 +82,16 @@ function ownProducer(peer: Peer, producerId: string): types.Producer {
   return producer;
 }
 
-/** mediasoup rejects bad rtpParameters/dtlsParameters with TypeError: that is the client's fault. */
+/**
+ * A media operation on parameters the client chose. Its payload already passed the schema, so what
+ * mediasoup or its worker still rejects (bad codec, a MID or SSRC already in use, an object closed
+ * by a racing close) is the client's request failing, not the server: an error reply, not an alarm.
+ */
 async function media<T>(what: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof TypeError || (error as Error).name === 'UnsupportedError') {
-      throw new UserError(`${what} failed: ${(error as Error).message}`);
-    }
-    throw error;
+    throw new UserError(`${what} failed: ${(error as Error).message}`);
   }
 }
 
@@ -219,13 +220,14 @@ export const handlers: Handlers = {
     const { peer } = ctx.session.joined();
     const consumer = peer.consumers.get(consumerId);
     if (!consumer) throw new UserError('unknown consumerId');
-    await consumer.resume();
+    await media('resumeConsumer', () => consumer.resume());
     return {};
   },
 
   async restartIce(ctx, { transportId }) {
     const { peer } = ctx.session.joined();
-    const iceParameters = await ownTransport(peer, transportId).restartIce();
+    const transport = ownTransport(peer, transportId);
+    const iceParameters = await media('restartIce', () => transport.restartIce());
     return { iceParameters };
   },
 
@@ -240,7 +242,7 @@ export const handlers: Handlers = {
     const { peer, room } = ctx.session.joined();
     const producer = ownProducer(peer, producerId);
     if (!producer.paused) {
-      await producer.pause();
+      await media('pauseProducer', () => producer.pause());
       ctx.socket.to(channelOf(room.id)).emit('producerPaused', { producerId, userId: peer.userId });
     }
     return {};
@@ -250,7 +252,7 @@ export const handlers: Handlers = {
     const { peer, room } = ctx.session.joined();
     const producer = ownProducer(peer, producerId);
     if (producer.paused) {
-      await producer.resume();
+      await media('resumeProducer', () => producer.resume());
       ctx.socket.to(channelOf(room.id)).emit('producerResumed', { producerId, userId: peer.userId });
     }
     return {};

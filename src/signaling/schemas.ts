@@ -17,6 +17,13 @@ export const userNameSchema = z
     return z.NEVER;
   });
 
+/** RTP numbers, bounded as the wire format bounds them (the worker would silently truncate). */
+const payloadType = z.number().int().min(0).max(127);
+const ssrc = z.number().int().min(0).max(0xffffffff);
+const clockRate = z.number().int().min(1).max(10_000_000);
+const channels = z.number().int().min(1).max(8);
+const extensionId = z.number().int().min(1).max(255);
+
 /** mediasoup object ids (UUIDs). */
 const objectId = (name: string) => z.string().min(1).max(64, `${name} is too long`);
 
@@ -26,23 +33,23 @@ const rtcpFeedback = z.looseObject({ type: z.string().max(32), parameter: z.stri
 
 const rtpCodecParameters = z.looseObject({
   mimeType: z.string().max(64),
-  payloadType: z.number().int(),
-  clockRate: z.number().int(),
-  channels: z.number().int().optional(),
+  payloadType,
+  clockRate,
+  channels: channels.optional(),
   parameters: codecParameters.optional(),
   rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
 });
 const rtpEncoding = z.looseObject({
-  ssrc: z.number().int().optional(),
+  ssrc: ssrc.optional(),
   rid: z.string().max(32).optional(),
-  rtx: z.looseObject({ ssrc: z.number().int() }).optional(),
+  rtx: z.looseObject({ ssrc }).optional(),
   scalabilityMode: z.string().max(16).optional(),
-  maxBitrate: z.number().optional(),
+  maxBitrate: z.number().min(0).max(1e10).optional(),
   dtx: z.boolean().optional(),
 });
 const headerExtension = z.looseObject({
   uri: z.string().max(256),
-  id: z.number().int(),
+  id: extensionId,
   encrypt: z.boolean().optional(),
   parameters: codecParameters.optional(),
 });
@@ -62,9 +69,9 @@ export const rtpCapabilitiesSchema = z.looseObject({
       z.looseObject({
         kind: z.enum(['audio', 'video']),
         mimeType: z.string().max(64),
-        preferredPayloadType: z.number().int().optional(),
-        clockRate: z.number().int(),
-        channels: z.number().int().optional(),
+        preferredPayloadType: payloadType.optional(),
+        clockRate,
+        channels: channels.optional(),
         parameters: codecParameters.optional(),
         rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
       }),
@@ -76,7 +83,7 @@ export const rtpCapabilitiesSchema = z.looseObject({
       z.looseObject({
         kind: z.enum(['audio', 'video']),
         uri: z.string().max(256),
-        preferredId: z.number().int(),
+        preferredId: extensionId,
         preferredEncrypt: z.boolean().optional(),
         direction: z.string().max(16).optional(),
       }),
