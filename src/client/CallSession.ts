@@ -43,6 +43,8 @@ export class CallSession {
   #generation = 0;
   #joined = false;
   #left = false;
+  /** From the last join: lets a rejoin take over our old seat before the server notices the old socket is dead. */
+  #reclaimSecret: string | undefined;
 
   constructor(state: RoomState, userName: string) {
     this.state = state;
@@ -112,7 +114,7 @@ export class CallSession {
       // After a network drop the server may not yet have noticed our old socket is gone.
       for (let attempt = 0; !joined; attempt++) {
         try {
-          joined = await this.#request('joinRoom', { roomId, userId: localUserId, userName: this.#userName });
+          joined = await this.#request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret });
         } catch (error) {
           if (!/already in this room/.test((error as Error).message) || attempt > 30) throw error;
           await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -120,6 +122,7 @@ export class CallSession {
         }
       }
       if (generation !== this.#generation) return;
+      this.#reclaimSecret = joined.reclaimSecret;
       this.#reconcileParticipants(joined.participants.map((p) => p.userId));
       for (const { userId, userName } of joined.participants) upsertParticipant(this.state, userId, { name: userName });
 

@@ -13,9 +13,11 @@ export function mediaDevicesAvailable(): boolean {
   return typeof navigator !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
 }
 
+const isBlocked = (error: unknown) => ['NotAllowedError', 'SecurityError'].includes((error as DOMException)?.name);
+
 function describe(error: unknown, what: string): string {
   const name = (error as DOMException)?.name;
-  if (name === 'NotAllowedError' || name === 'SecurityError') return `Access to your ${what} was blocked. Allow it in the browser's address bar to use it.`;
+  if (isBlocked(error)) return `Access to your ${what} was blocked. You can allow it in the browser's address bar.`;
   if (name === 'NotFoundError' || name === 'OverconstrainedError') return `No ${what} was found.`;
   if (name === 'NotReadableError') return `Your ${what} is in use by another application.`;
   return `Your ${what} could not be started.`;
@@ -39,8 +41,13 @@ export async function acquireLocalTracks(): Promise<LocalTracks> {
   } catch {
     const [audio, video] = await Promise.all([one('audio'), one('video')]);
     const problems = [];
-    if (!audio.track) problems.push(describe(audio.error, 'microphone'));
-    if (!video.track) problems.push(describe(video.error, 'camera'));
+    // Both blocked (the usual case: one "Block" click) reads better as one sentence than two near-copies.
+    if (!audio.track && !video.track && isBlocked(audio.error) && isBlocked(video.error)) {
+      problems.push(describe(video.error, 'camera and microphone'));
+    } else {
+      if (!audio.track) problems.push(describe(audio.error, 'microphone'));
+      if (!video.track) problems.push(describe(video.error, 'camera'));
+    }
     const mode = audio.track && !video.track ? ' You are in the call with audio only.' : !audio.track && !video.track ? ' You can still watch and listen.' : '';
     return { audio: audio.track, video: video.track, problem: problems.join(' ') + mode };
   }

@@ -90,7 +90,8 @@ Alpine.data('call', () => {
       this.needsName = false;
       session = new CallSession(state, check.name);
       const tracks = await acquireLocalTracks();
-      if (tracks.problem) addNotice(state, 'devices', 'warn', tracks.problem);
+      // Keyed 'camera' when the camera failed, so a later retry with the camera button replaces it rather than stacking a copy.
+      if (tracks.problem) addNotice(state, tracks.video ? 'devices' : 'camera', 'warn', tracks.problem);
       session.setLocalTracks(tracks.audio, tracks.video);
       state.local.screenAvailable = !!navigator.mediaDevices?.getDisplayMedia;
       session.start();

@@ -1,0 +1,53 @@
+import { expect, test } from './fixtures.ts';
+
+test('the name is remembered across a reload', async ({ people, newRoom }) => {
+  const roomId = await newRoom();
+  const page = await people.join(roomId, 'Dana Scully');
+  await page.reload();
+  await expect(page.getByLabel('Your name')).toHaveValue('Dana Scully');
+  await expect(page.getByLabel('Your name')).toBeFocused();
+});
+
+test('invalid names are refused with an error, and nobody joins', async ({ people, newRoom, server }) => {
+  const roomId = await newRoom();
+  const page = await people.open(`/r/${roomId}`);
+  const input = page.getByLabel('Your name');
+  const join = page.getByRole('button', { name: 'Join call' });
+  const error = page.locator('#name-error');
+  const cases = [
+    ['', 'Please enter your name.'],
+    ['   ', 'Please enter your name.'],
+    ['x'.repeat(41), 'Names can be at most 40 characters.'],
+    ['Eve\u0007', 'Names cannot contain control characters'],
+    ['Tab\there', 'Names cannot contain control characters'],
+  ] as const;
+  for (const [name, message] of cases) {
+    await input.fill(name);
+    await expect(error).toBeEmpty(); // typing clears the previous error
+    await join.click();
+    await expect(error).toContainText(message);
+    await expect(input).toHaveAttribute('aria-invalid', 'true');
+    await expect(input).toBeFocused();
+    await expect(page.getByRole('heading', { name: 'Ready to join?' })).toBeVisible();
+  }
+  expect(await page.evaluate(() => (window as any).parley.state.connection)).toBe('idle');
+  expect(server.registry.get(roomId)).toBeUndefined();
+
+  // Exactly 40 characters is fine.
+  await input.fill('y'.repeat(40));
+  await join.click();
+  await expect(page.locator('.status-dot.is-connected')).toBeVisible();
+  await expect(input).toBeHidden();
+});
+
+test('an unknown room shows a 404 page, a malformed link a 400 page', async ({ people, server }) => {
+  const page = await people.open('/');
+  const missing = await page.goto(`${server.url}/r/NoSuchRoom123`);
+  expect(missing!.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This room does not exist');
+  await expect(page.getByRole('link', { name: 'Start a new call' })).toBeVisible();
+
+  const bad = await page.goto(`${server.url}/r/bad%20id`);
+  expect(bad!.status()).toBe(400);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
+});
