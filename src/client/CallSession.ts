@@ -13,6 +13,16 @@ import {
 } from './roomStore.ts';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What a join may need besides the name: a room password, a signed token, and who to tell when it is refused. */
+export interface JoinAdmission {
+  password?: string;
+  token?: string;
+  /** The server refused us for good (wrong password, bad token): retrying cannot help. */
+  onRefused?: (message: string) => void;
+}
+
+const REFUSALS = /password|room token|requires a room token/;
 type Source = 'mic' | 'camera' | 'screen';
 
 interface RemoteConsumer {
@@ -23,6 +33,7 @@ interface RemoteConsumer {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECTIVITY_LINK = { href: '/connectivity', text: 'Check your connection' };
 
 /**
  * The browser side of a call: one socket, one mediasoup Device per join, one send and one receive
@@ -46,9 +57,12 @@ export class CallSession {
   /** From the last join: lets a rejoin take over our old seat before the server notices the old socket is dead. */
   #reclaimSecret: string | undefined;
 
-  constructor(state: RoomState, userName: string) {
+  readonly #admission: JoinAdmission;
+
+  constructor(state: RoomState, userName: string, admission: JoinAdmission = {}) {
     this.state = state;
     this.#userName = userName;
+    this.#admission = admission;
     this.#socket = io({ autoConnect: false, transports: ['websocket', 'polling'], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   }
 
@@ -91,9 +105,14 @@ export class CallSession {
     socket.on('producerClosed', ({ producerId }) => this.#closeConsumer(producerId));
     socket.on('producerPaused', ({ producerId }) => this.#setRemotePaused(producerId, true));
     socket.on('producerResumed', ({ producerId }) => this.#setRemotePaused(producerId, false));
-    socket.on('roomClosed', () => {
-      addNotice(this.state, 'connection', 'warn', 'The media server restarted. Rejoining…');
+    socket.on('roomClosed', ({ reason }) => {
       this.#dropMediaSession();
+      if (reason === 'shutdown') {
+        // The server is going down; the socket's reconnect brings us back when it is up again.
+        addNotice(this.state, 'connection', 'warn', 'The server is restarting. Reconnecting…');
+        return;
+      }
+      addNotice(this.state, 'connection', 'warn', 'The media server restarted. Rejoining…');
       void this.#join();
     });
   }
@@ -114,7 +133,8 @@ export class CallSession {
       // After a network drop the server may not yet have noticed our old socket is gone.
       for (let attempt = 0; !joined; attempt++) {
         try {
-          joined = await this.#request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret });
+          const { password, token } = this.#admission;
+          joined = await this.#request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token });
         } catch (error) {
           if (!/already in this room/.test((error as Error).message) || attempt > 30) throw error;
           await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -143,7 +163,13 @@ export class CallSession {
       await Promise.all(producers.map((info) => this.#consume(info, generation)));
     } catch (error) {
       if (generation !== this.#generation || this.#left) return;
-      addNotice(this.state, 'connection', 'error', `Could not join the call: ${(error as Error).message}. Retrying…`);
+      const message = (error as Error).message;
+      if (REFUSALS.test(message) && !this.#joined) {
+        void this.leave();
+        this.#admission.onRefused?.(message);
+        return;
+      }
+      addNotice(this.state, 'connection', 'error', `Could not join the call: ${message}. Retrying…`, CONNECTIVITY_LINK);
       this.#dropMediaSession();
       setTimeout(() => {
         if (generation === this.#generation && this.#socket.connected) void this.#join();
@@ -163,6 +189,10 @@ export class CallSession {
       });
     }
     transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') clearNotice(this.state, `media-${direction}`);
+      if (state === 'failed') {
+        addNotice(this.state, `media-${direction}`, 'error', 'Audio and video cannot get through to the server. Trying again…', CONNECTIVITY_LINK);
+      }
       if (state === 'disconnected' || state === 'failed') void this.#restartIce(transport);
     });
     return transport;

@@ -31,8 +31,10 @@ function readStoredName(): string {
   }
 }
 
+/** 128 random bits, URL-safe. (crypto.randomUUID exists only on secure origins; this page also loads over plain HTTP.) */
 function newUserId(): string {
-  return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 Alpine.data('call', () => {
@@ -43,6 +45,7 @@ Alpine.data('call', () => {
     needsName: true,
     nameDraft: readStoredName(),
     nameError: '',
+    passwordError: '',
     inviteLabel: 'Copy invite link',
 
     init(this: any) {
@@ -87,8 +90,25 @@ Alpine.data('call', () => {
       } catch {
         // Private mode: the name just is not remembered.
       }
+      const passwordInput: HTMLInputElement | undefined = this.$refs.passwordInput;
+      if (passwordInput && !passwordInput.value) {
+        this.passwordError = 'This room needs a password.';
+        passwordInput.focus();
+        return;
+      }
+      this.passwordError = '';
       this.needsName = false;
-      session = new CallSession(state, check.name);
+      // A deployment that admits people with signed tokens hands them out in the link: /r/<id>?token=…
+      const token = new URLSearchParams(location.search).get('token') ?? undefined;
+      session = new CallSession(state, check.name, {
+        password: passwordInput?.value || undefined,
+        token,
+        onRefused: (message) => {
+          this.needsName = true;
+          if (/password/.test(message)) this.passwordError = message.charAt(0).toUpperCase() + message.slice(1) + '.';
+          else this.nameError = `You cannot join: ${message}.`;
+        },
+      });
       const tracks = await acquireLocalTracks();
       // Keyed 'camera' when the camera failed, so a later retry with the camera button replaces it rather than stacking a copy.
       if (tracks.problem) addNotice(state, tracks.video ? 'devices' : 'camera', 'warn', tracks.problem);

@@ -22,6 +22,8 @@ export interface Notice {
   level: 'info' | 'warn' | 'error';
   text: string;
   key: string;
+  /** An in-app page that helps (always a fixed path of ours, never user data). */
+  link: { href: string; text: string } | null;
 }
 
 export interface LocalMediaState {
@@ -145,8 +147,8 @@ export function toggleLayout(state: RoomState): void {
   if (state.layout === 'grid') state.pinnedTileKey = null;
 }
 
-export function addNotice(state: RoomState, key: string, level: Notice['level'], text: string): void {
-  state.notices = [...state.notices.filter((n) => n.key !== key), { id: ++noticeIds, key, level, text }];
+export function addNotice(state: RoomState, key: string, level: Notice['level'], text: string, link: Notice['link'] = null): void {
+  state.notices = [...state.notices.filter((n) => n.key !== key), { id: ++noticeIds, key, level, text, link }];
 }
 
 export function clearNotice(state: RoomState, key: string): void {

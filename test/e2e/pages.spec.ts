@@ -51,3 +51,24 @@ test('an unknown room shows a 404 page, a malformed link a 400 page', async ({ p
   expect(bad!.status()).toBe(400);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('This link is not valid');
 });
+
+test('a password-protected room asks for the password and refuses a wrong one', async ({ people, server }) => {
+  const home = await people.open('/');
+  await home.getByText('Protect with a password (optional)').click();
+  await home.getByLabel('Room password').fill('tea time');
+  await home.getByRole('button', { name: 'New call' }).click();
+  await home.getByRole('link', { name: 'Join the call' }).click();
+  const roomId = /\/r\/([A-Za-z0-9_-]+)/.exec(home.url())![1]!;
+
+  await home.getByLabel('Your name').fill('Pat');
+  await home.getByRole('button', { name: 'Join call' }).click();
+  await expect(home.locator('#password-error')).toHaveText('This room needs a password.');
+  await home.getByLabel('Room password').fill('coffee time');
+  await home.getByRole('button', { name: 'Join call' }).click();
+  await expect(home.locator('#password-error')).toHaveText('Wrong room password.');
+  expect(server.registry.get(roomId)?.peers.size ?? 0).toBe(0);
+  await home.getByLabel('Room password').fill('tea time');
+  await home.getByRole('button', { name: 'Join call' }).click();
+  await expect(home.locator('.status-dot.is-connected')).toBeVisible();
+  expect(server.registry.get(roomId)!.peers.size).toBe(1);
+});
