@@ -64,7 +64,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const httpServer = config.tls
     ? https.createServer({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) }, onRequest)
     : http.createServer(onRequest);
-  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
   limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
   const tokens = config.authSecret || config.authPublicKey ? new TokenVerifier({ secret: config.authSecret, publicKeyPem: config.authPublicKey }) : undefined;
   const signaling = new SignalingServer({

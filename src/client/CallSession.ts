@@ -48,6 +48,9 @@ export class CallSession {
   #sendTransport: types.Transport | undefined;
   #recvTransport: types.Transport | undefined;
   readonly #producers = new Map<Source, types.Producer>();
+  readonly #producing = new Set<Source>();
+  /** Producers being consumed right now: a newProducer racing getProducers must not consume twice. */
+  readonly #consuming = new Set<string>();
   readonly #consumers = new Map<string, RemoteConsumer>();
   readonly #tracks: { mic: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null } = { mic: null, camera: null, screen: null };
   /** Bumped on every (re)join; work from an older join stops when it sees a newer one. */
@@ -89,6 +92,12 @@ export class CallSession {
     const socket = this.#socket;
     this.state.connection = 'connecting';
     socket.on('connect', () => void this.#join());
+    socket.on('connect_error', (error) => {
+      // A refused handshake (e.g. rate limited) is not retried by Socket.IO itself.
+      if (socket.active || this.#left) return;
+      addNotice(this.state, 'connection', 'error', `Cannot connect to the server (${error.message}). Retrying…`, CONNECTIVITY_LINK);
+      setTimeout(() => socket.connect(), 5000);
+    });
     socket.on('disconnect', (reason) => {
       if (this.#left) return;
       this.state.connection = 'reconnecting';
@@ -128,6 +137,7 @@ export class CallSession {
     const generation = ++this.#generation;
     const { roomId, localUserId } = this.state;
     this.state.connection = this.#joined ? 'reconnecting' : 'connecting';
+    let seated = false;
     try {
       let joined: ReplyOf<'joinRoom'> | undefined;
       // After a network drop the server may not yet have noticed our old socket is gone.
@@ -142,6 +152,7 @@ export class CallSession {
         }
       }
       if (generation !== this.#generation) return;
+      seated = true;
       this.#reclaimSecret = joined.reclaimSecret;
       this.#reconcileParticipants(joined.participants.map((p) => p.userId));
       for (const { userId, userName } of joined.participants) upsertParticipant(this.state, userId, { name: userName });
@@ -171,8 +182,11 @@ export class CallSession {
       }
       addNotice(this.state, 'connection', 'error', `Could not join the call: ${message}. Retrying…`, CONNECTIVITY_LINK);
       this.#dropMediaSession();
+      // The server still seats us if joinRoom itself succeeded: give the seat back before trying again.
+      if (seated) await this.#request('leaveRoom', { roomId, userId: localUserId }).catch(() => {});
+      const retryGeneration = this.#generation;
       setTimeout(() => {
-        if (generation === this.#generation && this.#socket.connected) void this.#join();
+        if (retryGeneration === this.#generation && this.#socket.connected && !this.#left) void this.#join();
       }, 2000);
     }
   }
@@ -193,12 +207,14 @@ export class CallSession {
       if (state === 'failed') {
         addNotice(this.state, `media-${direction}`, 'error', 'Audio and video cannot get through to the server. Trying again…', CONNECTIVITY_LINK);
       }
-      if (state === 'disconnected' || state === 'failed') void this.#restartIce(transport);
+      // 'disconnected' often heals by itself; 'failed' needs new ICE credentials.
+      if (state === 'failed') void this.#restartIce(transport);
     });
     return transport;
   }
 
-  async #restartIce(transport: types.Transport): Promise<void> {
+  /** Restarts ICE, and keeps trying (with backoff) while the transport stays failed. */
+  async #restartIce(transport: types.Transport, attempt = 0): Promise<void> {
     if (transport.closed || !this.#socket.connected) return;
     try {
       const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
@@ -206,24 +222,42 @@ export class CallSession {
     } catch {
       // The socket's reconnect path rebuilds everything if this transport is gone for good.
     }
+    setTimeout(() => {
+      if (!transport.closed && transport.connectionState === 'failed') void this.#restartIce(transport, attempt + 1);
+    }, Math.min(1000 * 2 ** attempt, 15_000));
   }
 
   async #produceAll(): Promise<void> {
+    const generation = this.#generation;
     for (const source of ['mic', 'camera', 'screen'] as const) {
       const track = this.#tracks[source];
+      if (generation !== this.#generation) return;
       if (track && track.readyState === 'live') await this.#produce(source, track);
     }
   }
 
+  /** One producer per source: skipped while one exists or is being made (controls can race a rejoin). */
   async #produce(source: Source, track: MediaStreamTrack): Promise<void> {
     const transport = this.#sendTransport;
-    if (!transport || transport.closed) return;
-    const producer = await transport.produce({
-      track,
-      stopTracks: false,
-      appData: { type: source },
-      ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
-    });
+    if (!transport || transport.closed || this.#producing.has(source)) return;
+    const existing = this.#producers.get(source);
+    if (existing && !existing.closed) return;
+    this.#producing.add(source);
+    let producer: types.Producer;
+    try {
+      producer = await transport.produce({
+        track,
+        stopTracks: false,
+        appData: { type: source },
+        ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
+      });
+    } finally {
+      this.#producing.delete(source);
+    }
+    if (transport !== this.#sendTransport) {
+      producer.close(); // a rejoin replaced the transport meanwhile
+      return;
+    }
     this.#producers.set(source, producer);
     const paused = (source === 'mic' && !this.state.local.micOn) || (source === 'camera' && !this.state.local.cameraOn);
     if (paused) await this.#setProducerPaused(source, true);
@@ -241,7 +275,8 @@ export class CallSession {
     const device = this.#device;
     const transport = this.#recvTransport;
     if (!device || !transport || generation !== this.#generation || this.#consumers.has(info.producerId)) return;
-    if (info.userId === this.state.localUserId) return;
+    if (info.userId === this.state.localUserId || this.#consuming.has(info.producerId)) return;
+    this.#consuming.add(info.producerId);
     try {
       const reply = await this.#request('consume', { producerId: info.producerId, rtpCapabilities: device.recvRtpCapabilities, transportId: transport.id });
       if (generation !== this.#generation || transport.closed) return;
@@ -260,6 +295,8 @@ export class CallSession {
       await this.#request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
       if (generation === this.#generation) console.warn('consume failed', info.producerId, error);
+    } finally {
+      this.#consuming.delete(info.producerId);
     }
   }
 

@@ -63,7 +63,8 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
   return {
     roomId,
     localUserId,
-    participants: {},
+    // No prototype: user ids such as "__proto__" or "toString" are plain keys here.
+    participants: Object.create(null) as Record<string, Participant>,
     order: [],
     pinnedTileKey: null,
     spotlightHint: null,

@@ -42,10 +42,6 @@ export function roomIdFromInput(input: string): string | undefined {
   return roomIdSchema.safeParse(candidate).success ? candidate : undefined;
 }
 
-export async function roomIsKnown(deps: PageDeps, roomId: string): Promise<boolean> {
-  return deps.registry.get(roomId) !== undefined || (await deps.store.roomInfo(roomId)) !== undefined;
-}
-
 export const pages = {
   home(_req: IncomingMessage, res: ServerResponse) {
     render(res, 200, 'home', { title: 'Parley' });
@@ -76,10 +72,10 @@ export const pages = {
     if (!roomIdSchema.safeParse(rawRoomId).success) {
       return render(res, 400, 'error', { title: 'Invalid link', heading: 'This link is not valid', message: 'Room links look like /r/ followed by letters, digits, - or _. Check the link you were sent, or start a new call.' });
     }
-    if (!(await roomIsKnown(deps, rawRoomId))) {
+    const info = await deps.store.roomInfo(rawRoomId);
+    if (!info && !deps.registry.get(rawRoomId)) {
       return render(res, 404, 'error', { title: 'Room not found', heading: 'This room does not exist', message: 'The link may be mistyped or the room may have expired. Ask for a new invite, or start a new call.' });
     }
-    const info = await deps.store.roomInfo(rawRoomId);
     render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId, needsPassword: !!info?.passwordHash });
   },
 

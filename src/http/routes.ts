@@ -25,7 +25,7 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Prom
 
 export function createRequestHandler(deps: HttpDeps): RequestHandler {
   return async (req, res) => {
-    setSecurityHeaders(res);
+    setSecurityHeaders(res, !!deps.config.tls);
     const url = new URL(req.url ?? '/', 'http://parley.invalid');
     const route = `${req.method} ${url.pathname}`;
     const origin = publicOrigin(req, deps.config);

@@ -18,7 +18,8 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function setSecurityHeaders(res: ServerResponse): void {
+export function setSecurityHeaders(res: ServerResponse, https = false): void {
+  if (https) res.setHeader('strict-transport-security', 'max-age=31536000');
   res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'no-referrer');

@@ -12,8 +12,8 @@ export interface WorkerPoolOptions {
 }
 
 /**
- * Worker i listens on firstPort + i. A worker that dies is replaced on the same port; listeners of
- * `workerDied` close the rooms that lived on it.
+ * Worker i listens on firstPort + i. A worker that dies is replaced on the same port (its routers
+ * close with it, which closes their rooms); `workerDied`/`workerReplaced` are there for observers.
  */
 export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; workerReplaced: [MediaWorker] }> {
   readonly #workers = new Map<number, MediaWorker>();

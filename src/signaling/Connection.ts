@@ -34,6 +34,7 @@ export class Connection {
   readonly #deps: ConnectionDeps;
   #queue: Promise<void> = Promise.resolve();
   #gone = false;
+  #pending = 0;
 
   constructor(socket: ParleySocket, deps: ConnectionDeps) {
     this.#deps = deps;
@@ -81,6 +82,8 @@ export class Connection {
   }
 
   #dispatch(event: RequestName, payload: unknown, reply: (r: object) => void): void {
+    // Bounded backlog: a client that does not wait for its answers gets errors, not memory.
+    if (this.#pending >= MAX_PENDING) return reply({ error: 'too many requests in flight, slow down' });
     const shapeProblem = plainDataProblem(payload);
     if (shapeProblem) {
       this.#deps.onSignalingError?.(event, 'user');
@@ -92,7 +95,9 @@ export class Connection {
       reply({ error: describeIssues(parsed.error) } satisfies ErrorReply);
       return;
     }
+    this.#pending++;
     this.#enqueue(async () => {
+      this.#pending--;
       if (this.#gone) return reply({ error: 'disconnected' });
       try {
         await this.#checkRate(event);
@@ -123,6 +128,7 @@ export class Connection {
 }
 
 const MAX_DEPTH = 16;
+const MAX_PENDING = 64;
 
 /**
  * Payloads are JSON-shaped data: plain objects, arrays and scalars, not too deep. Socket.IO can also

@@ -35,14 +35,14 @@ export class SignalingServer {
   constructor(options: SignalingOptions) {
     const log = options.log.child({ component: 'signaling' });
     const allowed = new Set(options.allowedOrigins ?? []);
+    const trustProxy = options.trustProxy ?? false;
     this.io = new Server(options.httpServer, {
       maxHttpBufferSize: MAX_FRAME_BYTES,
       serveClient: false,
       pingInterval: 10_000,
       pingTimeout: 8_000,
-      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, options.trustProxy ?? false)),
+      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, trustProxy)),
     });
-    const trustProxy = options.trustProxy ?? false;
     this.io.use((socket, next) => {
       options.limits.take('connectionsPerIp', clientIpOf(socket.request, trustProxy)).then(
         (ok) => next(ok ? undefined : new Error('rate limited: too many connections')),
@@ -100,8 +100,10 @@ export function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>
   }
 }
 
+/** The rightmost X-Forwarded-For entry is the one our proxy added; earlier ones are the client's word. */
 export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? firstHeader(req.headers['x-forwarded-for']) : undefined;
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = trustProxy ? (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim() || undefined : undefined;
   return forwarded ?? req.socket.remoteAddress ?? 'unknown';
 }
 

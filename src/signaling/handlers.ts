@@ -121,6 +121,11 @@ export const handlers: Handlers = {
       throw error;
     }
     if (peer.closed || room.closed) throw new UserError('room closed while joining, try again');
+    if (!ctx.socket.connected) {
+      // Gone while we awaited: never bind (or announce) a seat for a dead socket.
+      room.removePeer(peer);
+      throw new UserError('disconnected');
+    }
     ctx.session.peer = peer;
     ctx.session.room = room;
     await ctx.socket.join(channelOf(roomId));
@@ -183,6 +188,7 @@ export const handlers: Handlers = {
       transport.produce({ kind, rtpParameters: rtpParameters as types.RtpParameters, appData: { ...appData } }),
     );
     peer.addProducer(producer);
+    if (producer.closed) throw new UserError('produce failed: the transport closed meanwhile');
     watchProducer(ctx, room, peer, producer);
     ctx.socket.to(channelOf(room.id)).emit('newProducer', producerInfo(peer, producer));
     return { producerId: producer.id };
@@ -206,6 +212,7 @@ export const handlers: Handlers = {
       transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { userId: found.owner.userId } }),
     );
     peer.addConsumer(consumer);
+    if (consumer.closed) throw new UserError('consume failed: the producer closed meanwhile');
     return {
       id: consumer.id,
       producerId,
