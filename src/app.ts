@@ -53,7 +53,10 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   }
   const registry = new RoomRegistry(pool, store, config.emptyRoomGraceMs, log);
   const metrics = new Metrics(registry, pool);
-  const handler = createRequestHandler({ pool, store, registry, metrics, config });
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
+  const limits = new RateLimits(config.rateLimits, limiterRedis);
+  const handler = createRequestHandler({ pool, store, registry, metrics, config, limits });
   const onRequest: http.RequestListener = (req, res) => {
     handler(req, res).catch((error) => {
       log.error({ err: error, url: req.url }, 'http handler failed');
@@ -64,11 +67,9 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const httpServer = config.tls
     ? https.createServer({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) }, onRequest)
     : http.createServer(onRequest);
-  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
-  limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
   const tokens = config.authSecret || config.authPublicKey ? new TokenVerifier({ secret: config.authSecret, publicKeyPem: config.authPublicKey }) : undefined;
   const signaling = new SignalingServer({
-    limits: new RateLimits(config.rateLimits, limiterRedis),
+    limits,
     tokens,
     httpServer,
     registry,

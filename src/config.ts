@@ -24,7 +24,7 @@ export interface Config {
   authSecret: string | undefined;
   /** PEM public key (ES256 or RS256) for signed room tokens, instead of a shared secret. */
   authPublicKey: string | undefined;
-  rateLimits: { joinsPerMinute: number; connectionsPerMinute: number; requestsPer5s: number };
+  rateLimits: { joinsPerMinute: number; connectionsPerMinute: number; requestsPer5s: number; roomsPerMinute: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -154,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     joinsPerMinute: count('RATE_JOINS_PER_MINUTE', 30),
     connectionsPerMinute: count('RATE_CONNECTIONS_PER_MINUTE', 60),
     requestsPer5s: count('RATE_REQUESTS_PER_5S', 100),
+    roomsPerMinute: count('RATE_ROOMS_PER_MINUTE', 20),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

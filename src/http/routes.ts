@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { Metrics } from '../metrics.ts';
+import type { RateLimits } from '../signaling/rateLimits.ts';
+import { clientIpOf } from '../signaling/SignalingServer.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { readiness, sendJson } from './health.ts';
@@ -19,6 +21,7 @@ export interface HttpDeps {
   registry: RoomRegistry;
   metrics: Metrics;
   config: Pick<Config, 'tls' | 'trustProxy'>;
+  limits: RateLimits;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -41,7 +44,12 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
       return void res.end(body);
     }
     if (route === 'GET /') return pages.home(req, res);
-    if (route === 'POST /rooms') return pages.createRoom(req, res, deps, origin);
+    if (route === 'POST /rooms') {
+      if (!(await deps.limits.take('roomsPerIp', clientIpOf(req, deps.config.trustProxy)))) {
+        return render(res, 429, 'error', { title: 'Slow down', heading: 'Too many new rooms', message: 'You created many rooms in a short time. Wait a minute and try again.' });
+      }
+      return pages.createRoom(req, res, deps, origin);
+    }
     if (route === 'GET /join') return pages.join(req, res, url);
     if (route === 'GET /connectivity') return render(res, 200, 'connectivity', { title: 'Connection check' });
     const roomMatch = /^\/r\/([^/]*)(\/left)?\/?$/.exec(url.pathname);

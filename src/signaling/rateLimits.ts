@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp';
+export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp';
 
 /**
  * Budgets (config: RATE_*), generous for a real client: a join is ~10 requests, a big room ~100
@@ -11,6 +11,8 @@ export interface RateBudgets {
   joinsPerMinute: number;
   connectionsPerMinute: number;
   requestsPer5s: number;
+  /** Rooms minted (POST /rooms) per client IP per minute: each may hash a password. */
+  roomsPerMinute: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export class RateLimits {
       requestsPerSocket: make('requestsPerSocket', budgets.requestsPer5s, 5),
       joinsPerIp: make('joinsPerIp', budgets.joinsPerMinute, 60),
       connectionsPerIp: make('connectionsPerIp', budgets.connectionsPerMinute, 60),
+      roomsPerIp: make('roomsPerIp', budgets.roomsPerMinute, 60),
     };
   }
 

@@ -27,6 +27,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     RATE_JOINS_PER_MINUTE: '0',
     RATE_CONNECTIONS_PER_MINUTE: '0',
     RATE_REQUESTS_PER_5S: '0',
+    RATE_ROOMS_PER_MINUTE: '0',
     ...options.env,
   });
   return startParley(config, createLogger(config.logLevel));

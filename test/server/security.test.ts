@@ -45,6 +45,17 @@ describe('rate limits', () => {
     other.close();
   });
 
+  test('minting rooms is limited per address', async () => {
+    const limited = await startTestServer({ env: { RATE_ROOMS_PER_MINUTE: '3' } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true' } })).status);
+      assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('a request flood on one socket is throttled without affecting other sockets', async () => {
     const noisy = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.3' } });
     const quiet = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': '198.51.100.4' } });
