@@ -289,3 +289,28 @@ describe('pages', () => {
     assert.doesNotMatch(await res.text(), /<script>alert/);
   });
 });
+
+describe('server restart with Redis', () => {
+  test('room state a dead process left in Redis is reconciled when the room is used again', async () => {
+    const redis = await startRedis();
+    const direct = new Redis(redis.url);
+    try {
+      // What a crashed process leaves behind: members of a call that no longer exists.
+      await direct.hset('parley:room:revived:members', { ghost1: 'Ghost One', ghost2: 'Ghost Two' });
+      const server = await startTestServer({ redisUrl: redis.url });
+      try {
+        const c = await connectClient(server.url);
+        const joined = await c.ok('joinRoom', { roomId: 'revived', userId: c.userId, userName: 'Alive' });
+        assert.deepEqual(joined.participants, [], 'no ghosts in the participant list');
+        assert.deepEqual(await direct.hgetall('parley:room:revived:members'), { [c.userId]: 'Alive' });
+        assert.ok((await direct.ttl('parley:room:revived:members')) > 0, 'membership expires if this process dies too');
+        c.close();
+      } finally {
+        await server.close();
+      }
+    } finally {
+      direct.disconnect();
+      await redis.stop();
+    }
+  });
+});
