@@ -4,6 +4,8 @@ export default defineConfig({
   testDir: 'test/e2e',
   outputDir: 'test-results/artifacts',
   timeout: 90_000,
+  // A hung run must fail, not eat CI's time budget (a passing run takes ~3 min).
+  globalTimeout: 20 * 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,

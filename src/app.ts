@@ -14,6 +14,7 @@ import { resolveWorkerBin } from './media/workerBin.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { SignalingServer } from './signaling/SignalingServer.ts';
+import { settlesWithin } from './shared/time.ts';
 import { MemoryRoomStateStore } from './store/MemoryRoomStateStore.ts';
 import { RedisRoomStateStore } from './store/RedisRoomStateStore.ts';
 import type { RoomStateStore } from './store/RoomStateStore.ts';
@@ -92,8 +93,11 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const close = () =>
     (closing ??= (async () => {
       registry.closeAll('shutdown');
-      await signaling.close();
+      // Clients have had their notice; a lingering keep-alive or long-poll must not hold up the exit.
+      const signalingClosed = signaling.close();
+      await settlesWithin(signalingClosed, 2000);
       httpServer.closeAllConnections();
+      await settlesWithin(signalingClosed, 2000);
       await pool.close();
       await store.close();
       limiterRedis?.disconnect();

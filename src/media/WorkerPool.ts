@@ -1,6 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.ts';
+import { settlesWithin } from '../shared/time.ts';
 import { MediaWorker } from './MediaWorker.ts';
+
+const WORKER_EXIT_TIMEOUT_MS = 5000;
+
+function killQuietly(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 export interface WorkerPoolOptions {
   count: number;
@@ -92,13 +104,19 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const exits = this.workers.map(
-      (w) => new Promise<void>((resolve) => {
+    const exits = this.workers.map(async (w) => {
+      const exited = new Promise<void>((resolve) => {
         if (w.worker.subprocessClosed) return resolve();
         w.worker.once('subprocessclose', () => resolve());
-        w.close();
-      }),
-    );
+      });
+      w.close();
+      // A worker that ignores its close (wedged) must not keep the process from exiting.
+      if (!(await settlesWithin(exited, WORKER_EXIT_TIMEOUT_MS))) {
+        this.#log.warn({ worker: w.index, pid: w.worker.pid }, 'mediasoup worker did not exit: killing it');
+        killQuietly(w.worker.pid);
+        await settlesWithin(exited, 1000);
+      }
+    });
     this.#workers.clear();
     await Promise.all(exits);
   }

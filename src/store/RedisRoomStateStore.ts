@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { settlesWithin } from '../shared/time.ts';
 import { StoreUnavailableError, type Member, type RoomInfo, type RoomStateStore } from './RoomStateStore.ts';
 
 /** Members of a room live in one hash, userId → userName; it expires if this process vanishes. */
@@ -94,6 +95,8 @@ export class RedisRoomStateStore implements RoomStateStore {
 
   async close(): Promise<void> {
     if (this.#redis.status === 'end') return;
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    // QUIT waits for a reply; with Redis unreachable that could be forever, so cut the line after a moment.
+    await settlesWithin(this.#redis.quit(), 2000);
+    this.#redis.disconnect();
   }
 }

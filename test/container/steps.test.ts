@@ -73,15 +73,31 @@ interface Result {
   ms: number;
 }
 
-function run(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Result> {
+/** Runs a command to its end; one that is still running after `timeoutMs` is killed (its whole group). */
+function run(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Result> {
+  const { timeoutMs = 10 * 60_000, ...spawnOptions } = options;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { ...spawnOptions, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    const timer = setTimeout(() => {
+      output += `\n[killed: still running after ${timeoutMs} ms]`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output, ms: Date.now() - started }));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output, ms: Date.now() - started });
+    });
   });
 }
 
@@ -276,7 +292,7 @@ describe('Dockerfile, run step by step outside Docker', () => {
     const cwd = path.join(state.rootfs, state.workdir);
     const healthcheck = parseHealthcheck(last(runtimeStage, 'HEALTHCHECK')!.args);
     const check = async () => {
-      const result = await run(asUser(healthcheck.argv), { cwd, env });
+      const result = await run(asUser(healthcheck.argv), { cwd, env, timeoutMs: 30_000 });
       assert.ok(result.ms < healthcheck.timeoutMs, `the health check answered within its --timeout (${result.ms} ms)`);
       assert.ok(result.code === 0 || result.code === 1, `the health check exits 0 or 1, got ${result.code}: ${result.output}`);
       return result;

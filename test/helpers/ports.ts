@@ -20,7 +20,8 @@ function udpFree(port: number): Promise<boolean> {
 /** First port of `count` consecutive ports free on both UDP and TCP. */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    // Below Linux's ephemeral range (32768+), where outgoing connections would race us for the port.
+    const base = 20000 + Math.floor(Math.random() * (12000 - count));
     let ok = true;
     for (let port = base; port < base + count && ok; port++) ok = (await tcpFree(port)) && (await udpFree(port));
     if (ok) return base;

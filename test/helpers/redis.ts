@@ -1,3 +1,4 @@
+import './watchdog.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { freePortRange } from './ports.ts';
@@ -25,7 +26,12 @@ export async function startRedis(): Promise<RedisHandle> {
   const port = await freePortRange(1);
   const launch = async () => {
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await waitFor(() => canConnect(port), { timeoutMs: 10_000, what: `redis-server on ${port}` });
+    try {
+      await waitFor(() => canConnect(port), { timeoutMs: 15_000, what: `redis-server on ${port}` });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
     return child;
   };
   const handle: RedisHandle = {
@@ -33,10 +39,12 @@ export async function startRedis(): Promise<RedisHandle> {
     port,
     process: await launch(),
     async stop() {
-      if (handle.process.exitCode !== null) return;
-      const exited = new Promise((resolve) => handle.process.once('exit', resolve));
-      handle.process.kill('SIGKILL');
-      await exited;
+      const child = handle.process;
+      // A process killed by a signal has signalCode set and exitCode null: both mean "already gone".
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     },
     async restart() {
       handle.process = await launch();

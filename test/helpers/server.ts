@@ -1,3 +1,4 @@
+import './watchdog.ts';
 import { startParley, type Parley } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';

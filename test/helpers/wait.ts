@@ -1,7 +1,7 @@
 /** Polls until the condition holds: asserts on state, never on sleeps. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 5000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  { timeoutMs = 15_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

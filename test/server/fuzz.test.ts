@@ -34,7 +34,7 @@ const RUNS_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 /** Batches per event and phase: BATCH payloads each, sent in parallel. */
 const BATCHES = Math.max(1, Math.round(10 * RUNS_SCALE));
-const ACK_TIMEOUT_MS = 5000;
+const ACK_TIMEOUT_MS = 15_000;
 /** Frames this far under/over the limit are certainly accepted/refused (packet framing adds a few bytes). */
 const FRAME_SLACK = 256;
 

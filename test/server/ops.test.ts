@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { Parley } from '../../src/app.ts';
@@ -134,18 +134,30 @@ describe('origins and proxies', () => {
   });
 });
 
+/** The child's exit code, or a failure (not a hang) when it has not exited in time. */
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process still running after ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
 describe('process', () => {
-  test('npm start equivalent: SIGTERM tells clients, closes workers and exits 0', async () => {
+  test('npm start equivalent: SIGTERM tells clients, closes workers and exits 0', async (t) => {
     const port = await freePortRange(1);
     const rtcPort = await freePortRange(1);
     const child = spawn(process.execPath, ['src/main.ts'], {
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', RTC_PORT: String(rtcPort), RTC_LISTEN_IP: '127.0.0.1', WORKERS: '1', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    t.after(() => child.kill('SIGKILL'));
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const exited = exitOf(child, 30_000);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 15_000, what: `server ready (${output})` });
     // Logs are JSON lines from a logger, not console.log.
@@ -154,21 +166,23 @@ describe('process', () => {
     assert.equal(listening.level, 30);
 
     const client = await connectClient(url);
+    t.after(() => client.close());
     await client.ok('joinRoom', { roomId: 'bye', userId: client.userId, userName: 'Leaving' });
     const workerPid = Number(/"pid":(\d+)[^}]*"msg":"mediasoup worker started"/.exec(output)?.[1]);
     assert.ok(workerPid > 0);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
+    await waitFor(() => client.received('roomClosed').length > 0, { what: 'the shutdown notice' });
     assert.deepEqual(client.received('roomClosed'), [{ roomId: 'bye', reason: 'shutdown' }]);
     assert.throws(() => process.kill(workerPid, 0), 'the worker process is gone');
-    client.close();
   });
 
-  test('a bad environment fails fast with one clear message per problem', async () => {
+  test('a bad environment fails fast with one clear message per problem', async (t) => {
     const child = spawn(process.execPath, ['src/main.ts'], { env: { ...process.env, PORT: 'abc', WORKERS: 'many' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const code = await exitOf(child, 30_000);
     assert.equal(code, 2);
     assert.match(stderr, /PORT="abc" must be a port number/);
     assert.match(stderr, /WORKERS="many" must be a whole number/);

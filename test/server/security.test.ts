@@ -233,17 +233,21 @@ describe('Redis outage mid-call', () => {
       const late = await connectClient(server.url);
       const started = Date.now();
       assert.match(errorOf(await late.request('joinRoom', { roomId, userId: late.userId, userName: 'Late' }))!, /temporarily unavailable/);
-      assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
+      // Bounded by the store's command timeout (2 s), not queued until Redis returns; slack for a busy machine.
+      assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
       assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
 
       await redis.restart();
       await waitFor(async () => 'participants' in (await late.request('joinRoom', { roomId, userId: late.userId, userName: 'Late' })), { timeoutMs: 15_000, intervalMs: 300, what: 'joins work again' });
       const check = new Redis(redis.url);
-      await waitFor(async () => {
-        const stored = await check.hgetall(`parley:room:${roomId}:members`);
-        return JSON.stringify(Object.keys(stored).sort()) === JSON.stringify([a.userId, b.userId, late.userId].sort());
-      }, { timeoutMs: 10_000, what: 'stored membership equals the live call' });
-      check.disconnect();
+      try {
+        await waitFor(async () => {
+          const stored = await check.hgetall(`parley:room:${roomId}:members`);
+          return JSON.stringify(Object.keys(stored).sort()) === JSON.stringify([a.userId, b.userId, late.userId].sort());
+        }, { timeoutMs: 10_000, what: 'stored membership equals the live call' });
+      } finally {
+        check.disconnect();
+      }
       for (const c of [a, b, leaver, late]) c.close();
     } finally {
       await server.close();

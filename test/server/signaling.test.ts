@@ -14,6 +14,9 @@ after(async () => {
   await server.close();
 });
 
+/** Earlier tests' rooms close after their grace period: counts of routers and load start from none. */
+const noRoomsLeft = () => waitFor(() => server.registry.size === 0, { what: 'earlier rooms to close', timeoutMs: 15_000 });
+
 describe('signaling flow against a real worker', () => {
   test('two clients join, produce, see newProducer, consume and resume', async () => {
     const roomId = 'flow-two';
@@ -107,6 +110,7 @@ describe('signaling flow against a real worker', () => {
   });
 
   test('an empty room closes after the grace period and its router is gone from the worker', async () => {
+    await noRoomsLeft();
     const before = (await workerCounts(server)).routers;
     const client = await joinWithTransports(server, 'grace-room');
     assert.equal((await workerCounts(server)).routers, before + 1);
@@ -125,6 +129,7 @@ describe('signaling flow against a real worker', () => {
   });
 
   test('concurrent first joins of a new room create exactly one router', async () => {
+    await noRoomsLeft();
     const before = (await workerCounts(server)).routers;
     const clients = await Promise.all(Array.from({ length: 8 }, () => connectClient(server.url)));
     const replies = await Promise.all(clients.map((c, i) => c.request('joinRoom', { roomId: 'race-room', userId: c.userId, userName: `P${i}` })));
@@ -135,6 +140,7 @@ describe('signaling flow against a real worker', () => {
   });
 
   test('rooms are spread over workers (least loaded first)', async () => {
+    await noRoomsLeft();
     const clients = [];
     for (const roomId of ['spread-1', 'spread-2']) clients.push(await joinWithTransports(server, roomId));
     const workerOf = (id: string) => server.registry.get(id)!.mediaWorker.index;

@@ -78,15 +78,17 @@ contract('redis (real redis-server)', async () => {
   return store;
 });
 
-test('redis store fails fast while Redis is down and recovers when it returns', async () => {
+test('redis store fails fast while Redis is down and recovers when it returns', async (t) => {
   const store = new RedisRoomStateStore({ url: redis.url, prefix: 'outage:', commandTimeoutMs: 500 });
+  t.after(() => store.close());
   await store.connect();
   await store.addMember('r', { userId: 'a', userName: 'A' });
   await redis.stop();
   const started = Date.now();
   await assert.rejects(store.addMember('r', { userId: 'b', userName: 'B' }), StoreUnavailableError);
   await assert.rejects(store.ping(), StoreUnavailableError);
-  assert.ok(Date.now() - started < 3000, 'failed fast instead of queueing');
+  // Bounded by the 500 ms command timeout, not queued until Redis returns; slack for a busy machine.
+  assert.ok(Date.now() - started < 8000, `failed fast instead of queueing (${Date.now() - started} ms)`);
   await redis.restart();
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -100,5 +102,4 @@ test('redis store fails fast while Redis is down and recovers when it returns', 
   }
   await store.addMember('r', { userId: 'c', userName: 'C' });
   assert.deepEqual(await store.members('r'), [{ userId: 'c', userName: 'C' }], 'a restarted Redis without persistence starts empty');
-  await store.close();
 });

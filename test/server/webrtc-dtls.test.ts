@@ -44,7 +44,7 @@ function serverTransport(client: TestClient, transportId: string) {
   return transport;
 }
 
-test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A -> B', { timeout: 45_000 }, async (t) => {
+test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A -> B', { timeout: 90_000 }, async (t) => {
   const { worker } = server.pool.workers[0]!;
   const workerPid = worker.pid;
   let workerDied: Error | undefined;
@@ -65,7 +65,7 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
   // Each side learns of the handshake on its own: werift from the wire, our process from the worker's
   // notification (which can trail werift), so wait for both rather than assert one after the other.
   await waitFor(() => workerAlive() && sender!.pc.connectionState === 'connected' && serverTransport(alice, sendInfo.id).dtlsState === 'connected', {
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     what: 'A and its server transport to be connected (ICE + DTLS)',
   });
 
@@ -82,12 +82,12 @@ test('werift peers complete ICE + DTLS + SRTP through the SFU and media flows A 
     bob.ok('connectWebRtcTransport', { transportId: recvInfo.id, dtlsParameters }).then(() => undefined),
   );
   await waitFor(() => workerAlive() && receiver!.pc.connectionState === 'connected' && serverTransport(bob, recvInfo.id).dtlsState === 'connected', {
-    timeoutMs: 10_000,
+    timeoutMs: 20_000,
     what: 'B and its server transport to be connected (ICE + DTLS)',
   });
   await bob.ok('resumeConsumer', { consumerId: consumer.id });
 
-  await waitFor(() => workerAlive() && receiver!.packets.length >= MIN_PACKETS, { timeoutMs: 15_000, what: `B to receive ${MIN_PACKETS} RTP packets` });
+  await waitFor(() => workerAlive() && receiver!.packets.length >= MIN_PACKETS, { timeoutMs: 20_000, what: `B to receive ${MIN_PACKETS} RTP packets` });
   clearInterval(rtpTimer);
 
   // The producer really received SRTP from A (decrypted and parsed by the worker).
