@@ -24,7 +24,7 @@ export interface Config {
   authSecret: string | undefined;
   /** PEM public key (ES256 or RS256) for signed room tokens, instead of a shared secret. */
   authPublicKey: string | undefined;
-  rateLimits: { joinsPerMinute: number; connectionsPerMinute: number; requestsPer5s: number; roomsPerMinute: number };
+  rateLimits: { joinsPerMinute: number; connectionsPerMinute: number; requestsPer5s: number; roomsPerMinute: number; probesPerMinute: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -155,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     connectionsPerMinute: count('RATE_CONNECTIONS_PER_MINUTE', 60),
     requestsPer5s: count('RATE_REQUESTS_PER_5S', 100),
     roomsPerMinute: count('RATE_ROOMS_PER_MINUTE', 20),
+    probesPerMinute: count('RATE_PROBES_PER_MINUTE', 10),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, IceCandidate, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../signaling/protocol.ts';
 
 /**
- * The connection check page: joins a throwaway room with the ordinary signaling protocol, sends a
+ * The connection check page: opens a private probe room (joinProbe) with the ordinary signaling protocol, sends a
  * canvas video track over one WebRTC transport (no camera permission needed), and reports which path
  * ICE picked (UDP, TCP or none) together with the candidates the server announces and what to change.
  */
@@ -125,12 +125,6 @@ export function selectedPath(report: RTCStatsReport): SelectedPath | undefined {
 
 // ——— The check itself ———
 
-function randomId(prefix: string): string {
-  // crypto.randomUUID is only there on secure origins; this page must also work over plain HTTP.
-  const bytes = crypto.getRandomValues(new Uint8Array(9));
-  return `${prefix}-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
   return Promise.race([
@@ -211,13 +205,9 @@ export async function runCheck(progress: CheckProgress): Promise<CheckOutcome> {
       socket.once('connect_error', (error) => reject(new CheckFailed(`The signaling connection to this server failed (${error.message}).`)));
     });
 
-    const roomId = randomId('probe');
-    const userId = randomId('probe');
-    await request('joinRoom', { roomId, userId, userName: 'Connection check' }).catch((error: Error) => {
-      if (/token/i.test(error.message)) throw new CheckFailed('This server only lets people with a signed room token join, so the check cannot open its test room.');
-      throw error;
-    });
-    cleanup.unshift(() => void request('leaveRoom', { roomId, userId }).catch(() => {}));
+    // A private test room of one that the server makes for the check: no token, no password, no join budget.
+    // Disconnecting the socket (cleanup) ends it.
+    const { roomId } = await request('joinProbe', {});
     const { rtpCapabilities } = await request('getRouterRtpCapabilities', { roomId });
     let device: Device;
     try {

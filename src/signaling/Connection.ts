@@ -118,7 +118,8 @@ export class Connection {
 
   async #checkRate(event: RequestName): Promise<void> {
     const { limits, clientIp } = this.#deps;
-    const ok = (await limits.take('requestsPerSocket', this.#ctx.socket.id)) && (event !== 'joinRoom' || (await limits.take('joinsPerIp', clientIp)));
+    const perIp = event === 'joinRoom' ? 'joinsPerIp' : event === 'joinProbe' ? 'probesPerIp' : undefined;
+    const ok = (await limits.take('requestsPerSocket', this.#ctx.socket.id)) && (perIp === undefined || (await limits.take(perIp, clientIp)));
     if (!ok) throw new UserError('rate limited: too many requests, slow down');
   }
 

@@ -64,6 +64,10 @@ function secretsMatch(given: string, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+/** How long a connectivity probe may keep its room before the server ends its socket. */
+export const PROBE_LIFETIME_MS = 60_000;
+const PROBE_USER_ID = 'probe';
+
 type Handler<E extends RequestName> = (ctx: HandlerContext, request: ValidRequest<E>) => Promise<ReplyOf<E>>;
 export type Handlers = { [E in RequestName]: Handler<E> };
 
@@ -133,6 +137,26 @@ export const handlers: Handlers = {
     room.log.info({ userId, peers: room.peers.size }, 'peer joined');
     const participants = [...room.peers.values()].filter((p) => p !== peer).map((p) => ({ userId: p.userId, userName: p.userName }));
     return { participants, reclaimSecret: peer.reclaimSecret };
+  },
+
+  async joinProbe(ctx) {
+    if (ctx.session.peer && !ctx.session.peer.closed) throw new UserError('already in a room: leave it first');
+    // Unguessable, and never announced or stored: nobody else can see or join it.
+    const roomId = `probe-${crypto.randomBytes(12).toString('base64url')}`;
+    const room = await ctx.registry.getOrCreate(roomId);
+    const peer = new Peer(PROBE_USER_ID, 'Connection check', ctx.socket.id, 'guest');
+    room.addPeer(peer);
+    if (!ctx.socket.connected) {
+      room.removePeer(peer);
+      throw new UserError('disconnected');
+    }
+    ctx.session.peer = peer;
+    ctx.session.room = room;
+    // A check takes seconds; a stray one must not hold a router. Ending the socket takes the usual cleanup path.
+    const expiry = setTimeout(() => ctx.socket.disconnect(true), PROBE_LIFETIME_MS).unref();
+    ctx.socket.once('disconnect', () => clearTimeout(expiry));
+    room.log.info({ worker: room.mediaWorker.index }, 'connectivity probe started');
+    return { roomId, expiresInMs: PROBE_LIFETIME_MS };
   },
 
   async leaveRoom(ctx, { roomId, userId }) {

@@ -46,6 +46,12 @@ export interface Requests {
     };
     reply: { participants: ParticipantInfo[]; reclaimSecret: string };
   };
+  /**
+   * The connectivity check: a private, short-lived room of one, made by the server (no token, no
+   * password, no join budget). The reply's roomId then works like a joined room's for
+   * getRouterRtpCapabilities, createWebRtcTransport, connectWebRtcTransport and produce.
+   */
+  joinProbe: { request: Record<string, never>; reply: { roomId: string; expiresInMs: number } };
   leaveRoom: { request: { roomId: string; userId: string }; reply: Record<string, never> };
   getRouterRtpCapabilities: { request: { roomId: string }; reply: { rtpCapabilities: RtpCapabilities } };
   createWebRtcTransport: {
@@ -97,6 +103,7 @@ export interface ServerToClientEvents {
 
 export const REQUEST_NAMES = [
   'joinRoom',
+  'joinProbe',
   'leaveRoom',
   'getRouterRtpCapabilities',
   'createWebRtcTransport',

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp';
+export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp' | 'probesPerIp';
 
 /**
  * Budgets (config: RATE_*), generous for a real client: a join is ~10 requests, a big room ~100
@@ -13,6 +13,8 @@ export interface RateBudgets {
   requestsPer5s: number;
   /** Rooms minted (POST /rooms) per client IP per minute: each may hash a password. */
   roomsPerMinute: number;
+  /** Connectivity checks (joinProbe) per client IP per minute: each makes a router and a transport. */
+  probesPerMinute: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export class RateLimits {
       joinsPerIp: make('joinsPerIp', budgets.joinsPerMinute, 60),
       connectionsPerIp: make('connectionsPerIp', budgets.connectionsPerMinute, 60),
       roomsPerIp: make('roomsPerIp', budgets.roomsPerMinute, 60),
+      probesPerIp: make('probesPerIp', budgets.probesPerMinute, 60),
     };
   }
 

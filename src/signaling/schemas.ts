@@ -115,6 +115,7 @@ export const requestSchemas = {
     password: z.string().min(1).max(128, 'password is too long').optional(),
     token: z.string().min(1).max(4096, 'token is too long').optional(),
   }),
+  joinProbe: z.strictObject({}),
   leaveRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema }),
   getRouterRtpCapabilities: z.strictObject({ roomId: roomIdSchema }),
   createWebRtcTransport: z.strictObject({

@@ -237,6 +237,7 @@ function templates(caps: RtpCapabilities): Record<RequestName, fc.Arbitrary<unkn
       },
       { requiredKeys: ['roomId', 'userId', 'userName'] },
     ),
+    joinProbe: fc.constant({}),
     leaveRoom: fc.record({ roomId: roomArb, userId: fc.constantFrom('$user', '$otherUser') }),
     getRouterRtpCapabilities: fc.record({ roomId: roomArb }),
     createWebRtcTransport: fc.record({ roomId: roomArb, producing: fc.boolean(), consuming: fc.boolean() }),
@@ -372,6 +373,7 @@ const replySchemas: Record<RequestName, z.ZodType> = (() => {
   const ice = z.looseObject({ usernameFragment: z.string(), password: z.string() });
   return {
     joinRoom: z.looseObject({ participants: z.array(z.looseObject({ userId: z.string(), userName: z.string() })) }),
+    joinProbe: z.strictObject({ roomId: z.string().regex(/^probe-[A-Za-z0-9_-]{16}$/), expiresInMs: z.number().int().positive() }),
     leaveRoom: empty,
     getRouterRtpCapabilities: z.looseObject({ rtpCapabilities: z.looseObject({ codecs: z.array(z.looseObject({ mimeType: z.string() })).min(1) }) }),
     createWebRtcTransport: z.looseObject({ id, iceParameters: ice, iceCandidates: z.array(z.looseObject({ ip: z.string(), port: z.number() })).min(1), dtlsParameters: z.looseObject({ fingerprints: z.array(z.looseObject({})).min(1) }) }),
