@@ -9,7 +9,8 @@ export interface TransportAppData extends types.AppData {
   connectRequested?: boolean;
 }
 
-export const PEER_LIMITS = { transports: 4, producers: 8, consumers: 256 } as const;
+// Transports: generous enough for a client that makes one per consumer (as the seed's flow does).
+export const PEER_LIMITS = { transports: 64, producers: 8, consumers: 256 } as const;
 
 /**
  * One participant of one room, bound to one socket. Owns its transports; closing a transport closes

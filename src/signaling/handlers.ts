@@ -171,9 +171,12 @@ export const handlers: Handlers = {
     return { rtpCapabilities: room.router.rtpCapabilities };
   },
 
-  async createWebRtcTransport(ctx, { roomId, producing, consuming }) {
-    const { peer, room } = ctx.session.joined(roomId);
-    if (!producing && !consuming) throw new UserError('a transport must be producing, consuming or both');
+  async createWebRtcTransport(ctx, request) {
+    const { peer, room } = ctx.session.joined(request.roomId);
+    // The seed sends only the flag it means ({producing: true}); with neither, the transport may do both.
+    const either = !request.producing && !request.consuming;
+    const producing = either || request.producing === true;
+    const consuming = either || request.consuming === true;
     if (peer.transports.size >= PEER_LIMITS.transports) throw new UserError(`at most ${PEER_LIMITS.transports} transports per participant`);
     const transport = await room.router.createWebRtcTransport<TransportAppData>({
       webRtcServer: room.mediaWorker.webRtcServer,
@@ -223,9 +226,9 @@ export const handlers: Handlers = {
     const found = room.findProducer(producerId);
     if (!found) throw new UserError('unknown producerId');
     if (found.owner === peer) throw new UserError('cannot consume your own producer');
-    const transport = transportId
-      ? ownTransport(peer, transportId)
-      : [...peer.transports.values()].find((t) => t.appData.consuming);
+    // Without a transportId: the newest consuming transport (a client that makes one per consumer,
+    // as the seed's flow does, means the one it just created).
+    const transport = transportId ? ownTransport(peer, transportId) : [...peer.transports.values()].findLast((t) => t.appData.consuming);
     if (!transport || !transport.appData.consuming) throw new UserError('no consuming transport: create one first');
     if (peer.consumers.size >= PEER_LIMITS.consumers) throw new UserError(`at most ${PEER_LIMITS.consumers} consumers per participant`);
     const caps = rtpCapabilities as types.RtpCapabilities;

@@ -55,7 +55,8 @@ export interface Requests {
   leaveRoom: { request: { roomId: string; userId: string }; reply: Record<string, never> };
   getRouterRtpCapabilities: { request: { roomId: string }; reply: { rtpCapabilities: RtpCapabilities } };
   createWebRtcTransport: {
-    request: { roomId: string; producing: boolean; consuming: boolean };
+    /** Either flag may be left out (false); with neither set the transport may both produce and consume. */
+    request: { roomId: string; producing?: boolean; consuming?: boolean };
     reply: { id: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters };
   };
   connectWebRtcTransport: { request: { transportId: string; dtlsParameters: DtlsParameters }; reply: Record<string, never> };

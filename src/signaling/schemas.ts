@@ -120,8 +120,8 @@ export const requestSchemas = {
   getRouterRtpCapabilities: z.strictObject({ roomId: roomIdSchema }),
   createWebRtcTransport: z.strictObject({
     roomId: roomIdSchema,
-    producing: z.boolean(),
-    consuming: z.boolean(),
+    producing: z.boolean().optional(),
+    consuming: z.boolean().optional(),
   }),
   connectWebRtcTransport: z.strictObject({ transportId: objectId('transportId'), dtlsParameters: dtlsParametersSchema }),
   produce: z.strictObject({

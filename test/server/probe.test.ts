@@ -60,14 +60,15 @@ describe('connectivity probe (joinProbe)', () => {
 });
 
 test('probes spend their own budget, not the join budget, and are limited per address', async (t) => {
-  const server = await startTestServer({ env: { RATE_JOINS_PER_MINUTE: '1', RATE_PROBES_PER_MINUTE: '2' } });
+  const server = await startTestServer({ env: { RATE_JOINS_PER_MINUTE: '1', RATE_PROBES_PER_MINUTE: '2', TRUST_PROXY: 'true' } });
   t.after(() => server.close());
-  const clients = await Promise.all([0, 1, 2].map(() => connectClient(server.url)));
+  const from = { extraHeaders: { 'x-forwarded-for': '198.51.100.20' } };
+  const clients = await Promise.all([0, 1, 2].map(() => connectClient(server.url, undefined, from)));
   t.after(() => clients.forEach((c) => c.close()));
   const probes = [];
   for (const c of clients) probes.push(await c.request('joinProbe', {}));
   assert.deepEqual(probes.map(errorOf), [undefined, undefined, 'rate limited: too many requests, slow down']);
-  const joiner = await connectClient(server.url);
+  const joiner = await connectClient(server.url, undefined, from);
   t.after(() => joiner.close());
   assert.equal(errorOf(await joiner.request('joinRoom', { roomId: 'after-probes', userId: joiner.userId, userName: 'J' })), undefined, 'probes left the join budget alone');
 });

@@ -46,11 +46,16 @@ describe('rate limits', () => {
   });
 
   test('minting rooms is limited per address', async () => {
-    const limited = await startTestServer({ env: { RATE_ROOMS_PER_MINUTE: '3' } });
+    const limited = await startTestServer({ env: { RATE_ROOMS_PER_MINUTE: '3', TRUST_PROXY: 'true' } });
     try {
+      const mint = async (from?: string) =>
+        (await fetch(`${limited.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true', ...(from ? { 'x-forwarded-for': from } : {}) } })).status;
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true' } })).status);
+      for (let i = 0; i < 5; i++) statuses.push(await mint('198.51.100.9'));
       assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
+      // Another address has its own budget, and the machine itself (loopback) is never limited.
+      assert.equal(await mint('198.51.100.10'), 201);
+      for (let i = 0; i < 4; i++) assert.equal(await mint(), 201);
     } finally {
       await limited.close();
     }
