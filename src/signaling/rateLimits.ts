@@ -52,7 +52,7 @@ export class RateLimits {
   async take(name: LimitName, key: string): Promise<boolean> {
     const limiter = this.#limiters[name];
     if (!limiter) return true;
-    if (name !== 'requestsPerSocket' && isLoopback(key)) return true;
+    if (isLoopback(key)) return true;
     try {
       await limiter.consume(key);
       return true;
