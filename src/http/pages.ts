@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { roomIdSchema } from '../signaling/schemas.ts';
-import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { readForm } from './forms.ts';
 
@@ -15,6 +15,15 @@ const eta = new Eta({ views: VIEWS, cache: process.env.NODE_ENV !== 'development
 export interface PageDeps {
   store: RoomStateStore;
   registry: RoomRegistry;
+  /** Signed room tokens decide who joins which room (AUTH_SECRET / AUTH_PUBLIC_KEY). */
+  tokensRequired: boolean;
+}
+
+/** The room store (Redis) is down: a clear "try again" page, never a bare 500. */
+function storeUnavailable(res: ServerResponse, fragment: boolean): void {
+  res.setHeader('retry-after', '5');
+  if (fragment) return render(res, 503, 'partials/create-error', { createError: 'Parley cannot reach its room service right now. Try again in a moment.' });
+  render(res, 503, 'error', { title: 'Try again', heading: 'Parley is briefly unavailable', message: 'The room service is not answering right now. Your call link still works: reload this page in a moment.' });
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
@@ -54,7 +63,12 @@ export const pages = {
       return render(res, 400, wantsFragment(req) ? 'partials/create-error' : 'home', { title: 'Parley', createError: 'Passwords can be at most 128 characters.' });
     }
     const roomId = mintRoomId();
-    await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
+    try {
+      await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return storeUnavailable(res, wantsFragment(req));
+      throw error;
+    }
     const data = { title: 'Parley', created: { roomId, link: `${origin}/r/${roomId}` } };
     render(res, 201, wantsFragment(req) ? 'partials/created' : 'home', data);
   },
@@ -72,8 +86,15 @@ export const pages = {
     if (!roomIdSchema.safeParse(rawRoomId).success) {
       return render(res, 400, 'error', { title: 'Invalid link', heading: 'This link is not valid', message: 'Room links look like /r/ followed by letters, digits, - or _. Check the link you were sent, or start a new call.' });
     }
-    const info = await deps.store.roomInfo(rawRoomId);
-    if (!info && !deps.registry.get(rawRoomId)) {
+    let info;
+    try {
+      info = await deps.store.roomInfo(rawRoomId);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return storeUnavailable(res, false);
+      throw error;
+    }
+    // With tokens, the token issuer names the rooms: any well-formed id is a room, the token decides at join.
+    if (!info && !deps.registry.get(rawRoomId) && !deps.tokensRequired) {
       return render(res, 404, 'error', { title: 'Room not found', heading: 'This room does not exist', message: 'The link may be mistyped or the room may have expired. Ask for a new invite, or start a new call.' });
     }
     render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId, needsPassword: !!info?.passwordHash });

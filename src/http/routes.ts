@@ -20,13 +20,14 @@ export interface HttpDeps {
   store: RoomStateStore;
   registry: RoomRegistry;
   metrics: Metrics;
-  config: Pick<Config, 'tls' | 'trustProxy'>;
+  config: Pick<Config, 'tls' | 'trustProxy' | 'authSecret' | 'authPublicKey'>;
   limits: RateLimits;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export function createRequestHandler(deps: HttpDeps): RequestHandler {
+  const pageDeps = { store: deps.store, registry: deps.registry, tokensRequired: !!(deps.config.authSecret || deps.config.authPublicKey) };
   return async (req, res) => {
     setSecurityHeaders(res, !!deps.config.tls);
     const url = new URL(req.url ?? '/', 'http://parley.invalid');
@@ -48,14 +49,14 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
       if (!(await deps.limits.take('roomsPerIp', clientIpOf(req, deps.config.trustProxy)))) {
         return render(res, 429, 'error', { title: 'Slow down', heading: 'Too many new rooms', message: 'You created many rooms in a short time. Wait a minute and try again.' });
       }
-      return pages.createRoom(req, res, deps, origin);
+      return pages.createRoom(req, res, pageDeps, origin);
     }
     if (route === 'GET /join') return pages.join(req, res, url);
     if (route === 'GET /connectivity') return render(res, 200, 'connectivity', { title: 'Connection check' });
     const roomMatch = /^\/r\/([^/]*)(\/left)?\/?$/.exec(url.pathname);
     if (roomMatch && req.method === 'GET') {
       const roomId = safeDecode(roomMatch[1]!);
-      return roomMatch[2] ? pages.left(req, res, roomId) : pages.room(req, res, deps, roomId);
+      return roomMatch[2] ? pages.left(req, res, roomId) : pages.room(req, res, pageDeps, roomId);
     }
     if (await serveStatic(PUBLIC, url.pathname, req, res)) return;
     render(res, 404, 'error', { title: 'Not found', heading: 'Page not found', message: 'There is nothing at this address.' });

@@ -187,6 +187,13 @@ describe('signed room tokens', () => {
     return reply;
   };
 
+  test('the token issuer names the rooms: any well-formed room link opens the call page', async () => {
+    const res = await fetch(`${server.url}/r/issuer-named-room?token=x`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /data-room-id="issuer-named-room"/);
+    assert.equal((await fetch(`${server.url}/r/bad%20id`)).status, 400);
+  });
+
   test('a valid token admits, and the name comes from the token', async () => {
     const reply = await join(await sign({ room: 'tok-room', name: 'Token Name', role: 'host', exp: now() + 60 }));
     assert.equal(errorOf(reply), undefined);
@@ -245,6 +252,13 @@ describe('Redis outage mid-call', () => {
       // Bounded by the store's command timeout (2 s), not queued until Redis returns; slack for a busy machine.
       assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
       assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+      // Pages that need the store say so plainly (503, try again) instead of failing with a bare 500.
+      const page = await fetch(`${server.url}/r/${roomId}`);
+      assert.equal(page.status, 503);
+      assert.match(await page.text(), /briefly unavailable/);
+      const mint = await fetch(`${server.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true' } });
+      assert.equal(mint.status, 503);
+      assert.match(await mint.text(), /role="alert"[^>]*>Parley cannot reach its room service/);
 
       await redis.restart();
       await waitFor(async () => 'participants' in (await late.request('joinRoom', { roomId, userId: late.userId, userName: 'Late' })), { timeoutMs: 15_000, intervalMs: 300, what: 'joins work again' });
