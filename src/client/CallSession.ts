@@ -33,6 +33,8 @@ interface RemoteConsumer {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a 'disconnected' transport may heal by itself before it gets an ICE restart. */
+const DISCONNECTED_GRACE_MS = 2000;
 const CONNECTIVITY_LINK = { href: '/connectivity', text: 'Check your connection' };
 
 /**
@@ -207,8 +209,14 @@ export class CallSession {
       if (state === 'failed') {
         addNotice(this.state, `media-${direction}`, 'error', 'Audio and video cannot get through to the server. Trying again…', CONNECTIVITY_LINK);
       }
-      // 'disconnected' often heals by itself; 'failed' needs new ICE credentials.
+      // 'failed' needs new ICE credentials at once. 'disconnected' often heals by itself within a
+      // moment (a Wi-Fi hiccup); if it has not after a short grace, restart ICE for it too.
       if (state === 'failed') void this.#restartIce(transport);
+      if (state === 'disconnected') {
+        setTimeout(() => {
+          if (!transport.closed && transport.connectionState === 'disconnected') void this.#restartIce(transport);
+        }, DISCONNECTED_GRACE_MS);
+      }
     });
     return transport;
   }
@@ -223,7 +231,8 @@ export class CallSession {
       // The socket's reconnect path rebuilds everything if this transport is gone for good.
     }
     setTimeout(() => {
-      if (!transport.closed && transport.connectionState === 'failed') void this.#restartIce(transport, attempt + 1);
+      const stuck = transport.connectionState === 'failed' || transport.connectionState === 'disconnected';
+      if (!transport.closed && stuck) void this.#restartIce(transport, attempt + 1);
     }, Math.min(1000 * 2 ** attempt, 15_000));
   }
 

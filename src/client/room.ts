@@ -235,9 +235,6 @@ Alpine.data('call', () => {
     get micUnavailable() {
       return !state?.local.micAvailable;
     },
-    get micLabel() {
-      return state?.local.micOn ? 'Mute' : 'Unmute';
-    },
     get micTitle() {
       return state?.local.micAvailable ? (state.local.micOn ? 'Mute your microphone' : 'Unmute your microphone') : 'No microphone available';
     },
@@ -256,9 +253,6 @@ Alpine.data('call', () => {
     get cameraUnavailable() {
       return !state?.local.cameraAvailable && !mediaDevicesAvailable();
     },
-    get cameraLabel() {
-      return state?.local.cameraOn ? 'Stop video' : 'Start video';
-    },
     get cameraTitle() {
       return state?.local.cameraOn ? 'Turn your camera off' : 'Turn your camera on';
     },
@@ -271,9 +265,6 @@ Alpine.data('call', () => {
     get screenUnavailable() {
       return !state?.local.screenAvailable;
     },
-    get screenLabel() {
-      return state?.local.screenOn ? 'Stop share' : 'Share';
-    },
     get isGrid() {
       return state?.layout !== 'spotlight';
     },
@@ -282,9 +273,6 @@ Alpine.data('call', () => {
     },
     get spotlightPressed() {
       return state?.layout === 'spotlight' ? 'true' : 'false';
-    },
-    get layoutLabel() {
-      return state?.layout === 'spotlight' ? 'Grid' : 'Spotlight';
     },
     toggleMic() {
       void session?.toggleMic();

@@ -28,7 +28,7 @@ test('invalid names are refused with an error, and nobody joins', async ({ peopl
     await expect(error).toContainText(message);
     await expect(input).toHaveAttribute('aria-invalid', 'true');
     await expect(input).toBeFocused();
-    await expect(page.getByRole('heading', { name: 'Ready to join?' })).toBeVisible();
+    await expect(page.getByRole('dialog', { name: 'Ready to join?' })).toBeVisible();
   }
   expect(await page.evaluate(() => (window as any).parley.state.connection)).toBe('idle');
   expect(server.registry.get(roomId)).toBeUndefined();
@@ -38,6 +38,7 @@ test('invalid names are refused with an error, and nobody joins', async ({ peopl
   await join.click();
   await expect(page.locator('.status-dot.is-connected')).toBeVisible();
   await expect(input).toBeHidden();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 });
 
 test('an unknown room shows a 404 page, a malformed link a 400 page', async ({ people, server }) => {

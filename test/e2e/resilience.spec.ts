@@ -61,6 +61,26 @@ test('a participant cut off by the server rejoins by itself and media flows agai
   await expectRecovered(alice, bob);
 });
 
+test('a media path that stops answering gets an ICE restart from the browser, and media flows again', async ({ people, newRoom, server }) => {
+  test.slow();
+  const roomId = await newRoom();
+  const alice = await people.join(roomId, 'Alice');
+  const bob = await people.join(roomId, 'Bob');
+  await expectPlaying([alice, bob], 1);
+  const userId = await userIdOf(alice);
+  const peer = server.registry.get(roomId)!.peers.get(userId)!;
+  const send = [...peer.transports.values()].find((t) => t.appData.producing)!;
+
+  // New ICE credentials on the server side only (twice: the worker still honours the previous ones for a
+  // while): Alice's connectivity checks now go unanswered, as on a network path that died. Her browser
+  // sees the transport go disconnected/failed and asks for a restart.
+  await send.restartIce();
+  const { usernameFragment: orphaned } = await send.restartIce();
+  await expect.poll(() => send.iceParameters.usernameFragment, { timeout: 60_000, message: 'Alice asked for an ICE restart' }).not.toBe(orphaned);
+  await expect.poll(() => send.iceState, { timeout: 30_000 }).toMatch(/^(connected|completed)$/);
+  await expectRecovered(alice, bob);
+});
+
 test('after a drop the server has not noticed yet, the rejoin takes the old seat over', async ({ people, newRoom, server }) => {
   const roomId = await newRoom();
   const alice = await people.join(roomId, 'Alice');
