@@ -54,6 +54,8 @@ export class CallSession {
   /** Producers being consumed right now: a newProducer racing getProducers must not consume twice. */
   readonly #consuming = new Set<string>();
   readonly #consumers = new Map<string, RemoteConsumer>();
+  /** Remote producers reported paused (producerPaused may come before we consume them). */
+  readonly #pausedProducers = new Set<string>();
   readonly #tracks: { mic: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null } = { mic: null, camera: null, screen: null };
   /** Bumped on every (re)join; work from an older join stops when it sees a newer one. */
   #generation = 0;
@@ -113,9 +115,15 @@ export class CallSession {
     });
     socket.on('userLeft', ({ userId }) => this.#removeRemote(userId));
     socket.on('newProducer', (info) => void this.#consume(info, this.#generation));
-    socket.on('producerClosed', ({ producerId }) => this.#closeConsumer(producerId));
+    socket.on('producerClosed', ({ producerId }) => {
+      this.#pausedProducers.delete(producerId);
+      this.#closeConsumer(producerId);
+    });
     socket.on('producerPaused', ({ producerId }) => this.#setRemotePaused(producerId, true));
     socket.on('producerResumed', ({ producerId }) => this.#setRemotePaused(producerId, false));
+    socket.on('seat', ({ roomId, userId, reclaimSecret }) => {
+      if (roomId === this.state.roomId && userId === this.state.localUserId) this.#reclaimSecret = reclaimSecret;
+    });
     socket.on('roomClosed', ({ reason }) => {
       this.#dropMediaSession();
       if (reason === 'shutdown') {
@@ -155,7 +163,6 @@ export class CallSession {
       }
       if (generation !== this.#generation) return;
       seated = true;
-      this.#reclaimSecret = joined.reclaimSecret;
       this.#reconcileParticipants(joined.participants.map((p) => p.userId));
       for (const { userId, userName } of joined.participants) upsertParticipant(this.state, userId, { name: userName });
 
@@ -296,10 +303,10 @@ export class CallSession {
       upsertParticipant(this.state, reply.userId, {});
       if (source === 'audio') {
         remote.audio = this.#playAudio(consumer.track);
-        if (reply.appData.type !== 'screen') upsertParticipant(this.state, reply.userId, { micMuted: info.paused });
+        if (reply.appData.type !== 'screen') upsertParticipant(this.state, reply.userId, { micMuted: this.#pausedProducers.has(info.producerId) });
       } else {
         updateParticipantTracks(this.state, reply.userId, source, consumer.track);
-        if (source === 'camera') upsertParticipant(this.state, reply.userId, { cameraOff: info.paused });
+        if (source === 'camera') upsertParticipant(this.state, reply.userId, { cameraOff: this.#pausedProducers.has(info.producerId) });
       }
       await this.#request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
@@ -325,6 +332,8 @@ export class CallSession {
   }
 
   #setRemotePaused(producerId: string, paused: boolean): void {
+    if (paused) this.#pausedProducers.add(producerId);
+    else this.#pausedProducers.delete(producerId);
     const remote = this.#consumers.get(producerId);
     if (!remote) return;
     if (remote.source === 'audio' && remote.consumer.appData.type !== 'screen') upsertParticipant(this.state, remote.userId, { micMuted: paused });
@@ -362,6 +371,8 @@ export class CallSession {
   #dropMediaSession(): void {
     this.#generation++;
     for (const producerId of [...this.#consumers.keys()]) this.#closeConsumer(producerId);
+    // The next getProducers reports what is paused afresh; a resume we missed meanwhile must not linger.
+    this.#pausedProducers.clear();
     this.#producers.clear();
     this.#sendTransport?.close();
     this.#recvTransport?.close();

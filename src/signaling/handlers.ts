@@ -136,7 +136,9 @@ export const handlers: Handlers = {
     ctx.socket.to(channelOf(roomId)).emit('userJoined', { userId, userName });
     room.log.info({ userId, peers: room.peers.size }, 'peer joined');
     const participants = [...room.peers.values()].filter((p) => p !== peer).map((p) => ({ userId: p.userId, userName: p.userName }));
-    return { participants, reclaimSecret: peer.reclaimSecret };
+    // Packets of one socket arrive in order: the client has its secret before it sees the reply.
+    ctx.socket.emit('seat', { roomId, userId, reclaimSecret: peer.reclaimSecret });
+    return { participants };
   },
 
   async joinProbe(ctx) {
@@ -297,14 +299,18 @@ export const handlers: Handlers = {
     const producers = [];
     for (const other of room.peers.values()) {
       if (other === peer) continue;
-      for (const producer of other.producers.values()) producers.push(producerInfo(other, producer));
+      for (const producer of other.producers.values()) {
+        producers.push(producerInfo(other, producer));
+        // The reply keeps the contract's shape; mute state travels as the event that reports it anyway.
+        if (producer.paused) ctx.socket.emit('producerPaused', { producerId: producer.id, userId: other.userId });
+      }
     }
     return { producers };
   },
 };
 
 function producerInfo(peer: Peer, producer: types.Producer) {
-  return { producerId: producer.id, userId: peer.userId, kind: producer.kind, appData: producer.appData, paused: producer.paused };
+  return { producerId: producer.id, userId: peer.userId, kind: producer.kind, appData: producer.appData };
 }
 
 /** Whenever a producer ends (asked, transport closed, peer left), the others hear producerClosed. */

@@ -28,7 +28,6 @@ export interface ProducerInfo {
   userId: string;
   kind: MediaKind;
   appData: AppData;
-  paused: boolean;
 }
 
 export interface Requests {
@@ -44,7 +43,8 @@ export interface Requests {
       /** Signed room token, required when the server has AUTH_SECRET. */
       token?: string;
     };
-    reply: { participants: ParticipantInfo[]; reclaimSecret: string };
+    /** Exactly the contract's shape; the seat's reclaim secret comes just before it, as a `seat` event. */
+    reply: { participants: ParticipantInfo[] };
   };
   /**
    * The connectivity check: a private, short-lived room of one, made by the server (no token, no
@@ -96,6 +96,12 @@ export interface ServerToClientEvents {
   userLeft: (payload: { userId: string }) => void;
   newProducer: (payload: ProducerInfo) => void;
   producerClosed: (payload: { producerId: string }) => void;
+  /**
+   * Sent to the joiner alone, just before its joinRoom reply: the secret that lets its next connection
+   * take this seat over after a network drop (joinRoom's reclaimSecret).
+   */
+  seat: (payload: { roomId: string; userId: string; reclaimSecret: string }) => void;
+  /** Also sent to a getProducers caller, before the reply, for each listed producer that is paused. */
   producerPaused: (payload: { producerId: string; userId: string }) => void;
   producerResumed: (payload: { producerId: string; userId: string }) => void;
   /** The room's media server went away; join again (a fresh room is made). */

@@ -27,6 +27,11 @@ test('mic mute and camera off show on the others’ tiles, and clear again', asy
   await expectPlaying(others, 1);
   // Her own tile says the same.
   await expect(cameraTile(alice, 'Alice Smith (you)').locator('.tile-avatar')).toBeVisible();
+  // Someone who joins now learns the muted state too (getProducers, then producerPaused).
+  const dave = await people.join(roomId, 'Dave');
+  await expect(aliceTile(dave).getByRole('img', { name: 'Microphone muted' })).toBeVisible();
+  await expect(aliceTile(dave).getByRole('img', { name: 'Camera off' })).toBeVisible();
+  others.push(dave);
 
   await alice.getByRole('button', { name: 'Microphone', exact: true }).click();
   await alice.getByRole('button', { name: 'Camera', exact: true }).click();
@@ -35,7 +40,7 @@ test('mic mute and camera off show on the others’ tiles, and clear again', asy
     await expect(aliceTile(page).getByRole('img', { name: 'Camera off' })).toBeHidden();
     await expect(aliceTile(page).locator('.tile-avatar')).toBeHidden();
   }
-  await expectPlaying(others, 2);
+  await expectPlaying(others, 3);
 });
 
 test('a screen share takes the spotlight on the others, and stopping it restores the grid', async ({ people, newRoom }) => {

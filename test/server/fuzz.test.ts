@@ -385,7 +385,7 @@ const replySchemas: Record<RequestName, z.ZodType> = (() => {
     producerClosed: empty,
     pauseProducer: empty,
     resumeProducer: empty,
-    getProducers: z.looseObject({ producers: z.array(z.looseObject({ producerId: id, userId: z.string(), kind: z.enum(['audio', 'video']), appData: z.record(z.string(), z.unknown()), paused: z.boolean() })) }),
+    getProducers: z.looseObject({ producers: z.array(z.looseObject({ producerId: id, userId: z.string(), kind: z.enum(['audio', 'video']), appData: z.record(z.string(), z.unknown()) })) }),
   };
 })();
 

@@ -92,8 +92,11 @@ describe('reclaiming a seat after a network drop', () => {
   test('only the holder of the join secret can take its userId over; the others see no duplicate', async () => {
     const roomId = 'reclaim-room';
     const alice = await connectClient(server.url);
-    const joined = await alice.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice' });
-    assert.match(joined.reclaimSecret, /^[A-Za-z0-9_-]{32}$/);
+    // The reply is exactly the contract's; the secret arrives just before it, to this socket alone.
+    assert.deepEqual(await alice.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice' }), { participants: [] });
+    const [joined] = alice.received('seat');
+    assert.deepEqual(joined, { roomId, userId: alice.userId, reclaimSecret: joined!.reclaimSecret });
+    assert.match(joined!.reclaimSecret, /^[A-Za-z0-9_-]{32}$/);
     const send = await alice.ok('createWebRtcTransport', { roomId, producing: true, consuming: false });
     const { producerId } = await alice.ok('produce', { transportId: send.id, kind: 'video', rtpParameters: videoRtpParameters() });
     const bob = await joinWithTransports(server, roomId, 'Bob');
@@ -106,10 +109,12 @@ describe('reclaiming a seat after a network drop', () => {
     // Alice's network came back on a new socket before the server noticed the old one was gone.
     const aliceAgain = await connectClient(server.url, alice.userId);
     const dropped = new Promise((resolve) => alice.socket.once('disconnect', resolve));
-    const rejoined = await aliceAgain.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined.reclaimSecret });
+    const rejoined = await aliceAgain.ok('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined!.reclaimSecret });
     await dropped;
     assert.deepEqual(rejoined.participants.map((p) => p.userName), ['Bob']);
-    assert.notEqual(rejoined.reclaimSecret, joined.reclaimSecret, 'a fresh secret per join');
+    assert.notEqual(aliceAgain.received('seat')[0]!.reclaimSecret, joined!.reclaimSecret, 'a fresh secret per join');
+    assert.deepEqual(bob.received('seat').map((s) => s.userId), [bob.userId], 'nobody else ever sees a secret');
+    assert.deepEqual(thief.received('seat'), []);
     await waitFor(() => bob.received('producerClosed').some((e) => e.producerId === producerId), { what: 'old producer closed for Bob' });
     assert.equal(bob.received('userLeft').length, 0, 'Bob never saw Alice leave');
     const room = server.registry.get(roomId)!;
@@ -118,7 +123,7 @@ describe('reclaiming a seat after a network drop', () => {
     await waitFor(async () => (await workerCounts(server, [roomId])).transports === 2, { what: 'old transports closed' });
     // The stale secret is spent.
     const late = await connectClient(server.url, alice.userId);
-    assert.match(errorOf(await late.request('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined.reclaimSecret }))!, /already in this room/);
+    assert.match(errorOf(await late.request('joinRoom', { roomId, userId: alice.userId, userName: 'Alice', reclaimSecret: joined!.reclaimSecret }))!, /already in this room/);
     for (const c of [thief, aliceAgain, bob, late]) c.close();
   });
 
