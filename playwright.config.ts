@@ -3,7 +3,7 @@ import { defineConfig } from '@playwright/test';
 export default defineConfig({
   testDir: 'test/e2e',
   outputDir: 'test-results/artifacts',
-  timeout: 90_000,
+  timeout: 180_000,
   // A hung run must fail, not eat CI's time budget (a passing run takes ~3 min).
   globalTimeout: 20 * 60_000,
   expect: { timeout: 15_000 },

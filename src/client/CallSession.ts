@@ -302,7 +302,7 @@ export class CallSession {
       this.#consumers.set(info.producerId, remote);
       upsertParticipant(this.state, reply.userId, {});
       if (source === 'audio') {
-        remote.audio = this.#playAudio(consumer.track);
+        remote.audio = this.#playAudio(consumer.track, reply.userId, reply.appData.type === 'screen' ? 'screen' : 'mic');
         if (reply.appData.type !== 'screen') upsertParticipant(this.state, reply.userId, { micMuted: this.#pausedProducers.has(info.producerId) });
       } else {
         updateParticipantTracks(this.state, reply.userId, source, consumer.track);
@@ -316,10 +316,17 @@ export class CallSession {
     }
   }
 
-  #playAudio(track: MediaStreamTrack): HTMLAudioElement {
+  /**
+   * Remote audio plays from elements of its own in the page's #remote-audio sink, not inside the tiles:
+   * tiles are rebuilt when the layout changes, and sound must not stutter when someone pins a tile.
+   */
+  #playAudio(track: MediaStreamTrack, userId: string, source: 'mic' | 'screen'): HTMLAudioElement {
     const audio = new Audio();
     audio.autoplay = true;
+    audio.dataset.userId = userId;
+    audio.dataset.source = source;
     audio.srcObject = new MediaStream([track]);
+    document.getElementById('remote-audio')?.append(audio);
     audio.play().catch(() => {
       addNotice(this.state, 'autoplay', 'info', 'Click anywhere to hear the others.');
       const resume = () => {
@@ -345,7 +352,10 @@ export class CallSession {
     if (!remote) return;
     this.#consumers.delete(producerId);
     remote.consumer.close();
-    if (remote.audio) remote.audio.srcObject = null;
+    if (remote.audio) {
+      remote.audio.srcObject = null;
+      remote.audio.remove();
+    }
     if (!this.state.participants[remote.userId]) return;
     if (remote.source === 'audio') {
       if (remote.consumer.appData.type !== 'screen') upsertParticipant(this.state, remote.userId, { micMuted: true });

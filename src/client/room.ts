@@ -3,7 +3,7 @@ import { checkName, initials } from '../shared/names.ts';
 import { CallSession } from './CallSession.ts';
 import { bestGrid } from './layout.ts';
 import { acquireLocalTracks, mediaDevicesAvailable } from './localMedia.ts';
-import { addNotice, createRoomState, listTiles, media, setPinnedTile, spotlightKey, toggleLayout, type RoomState, type Tile } from './roomStore.ts';
+import { addNotice, createRoomStore, listTiles, media, setPinnedTile, spotlightKey, toggleLayout, type RoomStore, type Tile } from './roomStore.ts';
 
 const NAME_KEY = 'parley.name';
 const GAP = 10;
@@ -39,9 +39,9 @@ function newUserId(): string {
 
 Alpine.data('call', () => {
   let session: CallSession | undefined;
-  let state: RoomState;
+  let state: RoomStore;
   return {
-    state: undefined as unknown as RoomState,
+    state: undefined as unknown as RoomStore,
     needsName: true,
     nameDraft: readStoredName(),
     nameError: '',
@@ -50,7 +50,9 @@ Alpine.data('call', () => {
 
     init(this: any) {
       const roomId: string = this.$el.dataset.roomId;
-      state = Alpine.reactive(createRoomState(roomId, newUserId()));
+      // The seed's RoomStore, as this page's Alpine store.
+      Alpine.store('room', createRoomStore(roomId, newUserId()));
+      state = Alpine.store('room') as RoomStore;
       this.state = state;
       if (!window.isSecureContext || !mediaDevicesAvailable()) {
         addNotice(state, 'insecure', 'warn', 'Camera and microphone need HTTPS: this page was opened over plain HTTP on an address other than localhost, so the browser blocks them. You can still watch and listen. The server admin can fix this by enabling HTTPS (see the README).');
@@ -98,6 +100,7 @@ Alpine.data('call', () => {
       }
       this.passwordError = '';
       this.needsName = false;
+      state.setLocalUserName(check.name);
       // A deployment that admits people with signed tokens hands them out in the link: /r/<id>?token=…
       const token = new URLSearchParams(location.search).get('token') ?? undefined;
       session = new CallSession(state, check.name, {

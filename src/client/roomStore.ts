@@ -1,6 +1,8 @@
 /**
- * The call's state, mirroring the seed's RoomStore. Plain data only, so Alpine can make it reactive;
- * MediaStreams live beside it in `media` (reactive proxies around MediaStreams break <video>).
+ * The call's state: the page's Alpine store `room`, mirroring the seed's RoomStore (participants and
+ * their tracks, pinned participant, layout, local user, and the same actions). The data is plain, so
+ * Alpine can make it reactive; MediaStreams live beside it in `media` (reactive proxies around
+ * MediaStreams break <video>) and are reached through `tracksOf`.
  */
 export type Layout = 'grid' | 'spotlight';
 export type VideoSource = 'camera' | 'screen';
@@ -38,6 +40,8 @@ export interface LocalMediaState {
 export interface RoomState {
   roomId: string;
   localUserId: string;
+  /** The name this person joins under (set when the name dialog is submitted). */
+  localUserName: string;
   participants: Record<string, Participant>;
   /** Join order, for stable tile order. */
   order: string[];
@@ -63,6 +67,7 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
   return {
     roomId,
     localUserId,
+    localUserName: '',
     // No prototype: user ids such as "__proto__" or "toString" are plain keys here.
     participants: Object.create(null) as Record<string, Participant>,
     order: [],
@@ -180,4 +185,51 @@ export function spotlightKey(state: RoomState, tiles: Tile[]): string | undefine
   if (exists(state.pinnedTileKey)) return state.pinnedTileKey;
   if (exists(state.spotlightHint)) return state.spotlightHint;
   return (tiles.find((t) => t.source === 'screen') ?? tiles.find((t) => t.userId !== state.localUserId) ?? tiles[0])?.key;
+}
+
+/** The seed's RoomStore actions, as methods of the store (the functions above do the work). */
+export interface RoomActions {
+  readonly pinnedParticipantId: string | null;
+  upsertParticipant(id: string, patch: Partial<Participant>): Participant;
+  removeParticipant(id: string): void;
+  updateParticipantTracks(id: string, source: VideoSource, track: MediaStreamTrack | null): void;
+  setLocalUserName(name: string): void;
+  /** Pins a participant's screen share when they have one, else their camera; null unpins. */
+  setPinnedParticipant(id: string | null): void;
+  toggleLayout(): void;
+  tracksOf(id: string): { camera: MediaStream | undefined; screen: MediaStream | undefined };
+}
+
+export type RoomStore = RoomState & RoomActions;
+
+export function createRoomStore(roomId: string, localUserId: string): RoomStore {
+  return {
+    ...createRoomState(roomId, localUserId),
+    get pinnedParticipantId() {
+      return this.pinnedTileKey === null ? null : this.pinnedTileKey.slice(0, this.pinnedTileKey.lastIndexOf(':'));
+    },
+    upsertParticipant(id, patch) {
+      return upsertParticipant(this, id, patch);
+    },
+    removeParticipant(id) {
+      removeParticipant(this, id);
+    },
+    updateParticipantTracks(id, source, track) {
+      updateParticipantTracks(this, id, source, track);
+    },
+    setLocalUserName(name) {
+      this.localUserName = name;
+      if (this.participants[this.localUserId]) upsertParticipant(this, this.localUserId, { name });
+    },
+    setPinnedParticipant(id) {
+      const participant = id === null ? undefined : this.participants[id];
+      setPinnedTile(this, participant ? tileKey(participant.id, participant.hasScreen ? 'screen' : 'camera') : null);
+    },
+    toggleLayout() {
+      toggleLayout(this);
+    },
+    tracksOf(id) {
+      return { camera: media.get(tileKey(id, 'camera')), screen: media.get(tileKey(id, 'screen')) };
+    },
+  };
 }

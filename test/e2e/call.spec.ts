@@ -15,6 +15,10 @@ test('three participants see and hear each other', async ({ people, newRoom }) =
     await expect.poll(async () => (await audioPackets()).length).toBe(2);
     const first = await audioPackets();
     await expect.poll(async () => (await audioPackets()).every((n: number, i: number) => n > first[i]!)).toBe(true);
+    // Each remote microphone plays from an element of the page, and it is actually playing.
+    const sinks = page.locator('#remote-audio audio[data-source="mic"]');
+    await expect(sinks).toHaveCount(2);
+    await expect.poll(() => sinks.evaluateAll((els) => els.filter((el) => !(el as HTMLAudioElement).paused && (el as HTMLAudioElement).srcObject).length)).toBe(2);
   }
   await screenshot(alice, 'grid-3');
 });

@@ -33,6 +33,20 @@ test('pinning a tile spotlights it; the layout button switches grid and spotligh
   // Pinning another tile moves the spotlight; unpinning leaves the default.
   await alice.getByRole('button', { name: 'Pin Bob', exact: true }).click();
   await expect(mainTile).toHaveAccessibleName('Bob');
+  // The state behind it is the seed's RoomStore, as the page's Alpine store.
+  const store = () =>
+    alice.evaluate(() => {
+      const s = (window as any).parley.state;
+      const names = Object.values(s.participants as Record<string, { name: string }>).map((p) => p.name);
+      return { layout: s.layout, pinned: s.pinnedParticipantId && s.participants[s.pinnedParticipantId].name, me: s.localUserName, names: names.sort(), tracks: !!s.tracksOf(s.localUserId).camera };
+    });
+  expect(await store()).toEqual({ layout: 'spotlight', pinned: 'Bob', me: 'Alice', names: ['Alice', 'Bob'], tracks: true });
+  // Its actions drive the page like the controls do.
+  await alice.evaluate(() => (window as any).parley.state.setPinnedParticipant((window as any).parley.state.localUserId));
+  await expect(mainTile).toHaveAccessibleName('Alice (you)');
+  await alice.evaluate(() => (window as any).parley.state.setPinnedParticipant(null));
+  await alice.getByRole('button', { name: 'Pin Bob', exact: true }).click();
+  await expect(mainTile).toHaveAccessibleName('Bob');
   await expect(alice.getByRole('button', { name: 'Unpin Bob', exact: true })).toHaveAttribute('aria-pressed', 'true');
   await expect(alice.getByRole('button', { name: 'Pin Alice', exact: true })).toHaveAttribute('aria-pressed', 'false');
   await alice.getByRole('button', { name: 'Unpin Bob', exact: true }).click();
