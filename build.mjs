@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(root, 'public/build');
 const entries = { room: 'src/client/room.ts', home: 'src/client/home.ts', connectivity: 'src/client/connectivity.ts' };
-const outputs = [...Object.keys(entries).map((name) => `${name}.js`), 'htmx.min.js'];
+const outputs = [...Object.keys(entries).map((name) => `${name}.js`), 'htmx.min.js', 'hx-csp.js'];
 
 if (process.argv.includes('--if-missing') && outputs.every((file) => fs.existsSync(path.join(out, file)))) {
   console.log('build: bundles present, skipping (run `npm run build` to rebuild)');
@@ -29,10 +29,12 @@ await esbuild.build({
   define: { 'process.env.NODE_ENV': '"production"' },
 });
 fs.copyFileSync(path.join(root, 'node_modules/htmx.org/dist/htmx.min.js'), path.join(out, 'htmx.min.js'));
+// htmx's CSP extension: htmx attributes count only on server-stamped elements (hx-nonce), and htmx eval is gated.
+fs.copyFileSync(path.join(root, 'node_modules/htmx.org/dist/ext/hx-csp.min.js'), path.join(out, 'hx-csp.js'));
 
 const pages = {
   'room page': ['build/room.js', 'css/app.css', 'favicon.svg'],
-  'home page': ['build/htmx.min.js', 'build/home.js', 'css/app.css', 'favicon.svg'],
+  'home page': ['build/htmx.min.js', 'build/hx-csp.js', 'build/home.js', 'css/app.css', 'favicon.svg'],
   'connectivity page': ['build/connectivity.js', 'css/app.css', 'css/connectivity.css', 'favicon.svg'],
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`.padStart(9);

@@ -8,6 +8,7 @@ import { roomIdSchema } from '../signaling/schemas.ts';
 import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { readForm } from './forms.ts';
+import { contentSecurityPolicy } from './security.ts';
 
 const VIEWS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 const eta = new Eta({ views: VIEWS, cache: process.env.NODE_ENV !== 'development', autoEscape: true });
@@ -32,7 +33,9 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
 }
 
 export function render(res: ServerResponse, status: number, view: string, data: Record<string, unknown> = {}): void {
-  sendHtml(res, status, eta.render(view, data));
+  const cspNonce = crypto.randomBytes(16).toString('base64');
+  res.setHeader('content-security-policy', contentSecurityPolicy(cspNonce));
+  sendHtml(res, status, eta.render(view, { ...data, cspNonce }));
 }
 
 /** htmx asks for fragments; everyone else gets the whole page from the same route. */

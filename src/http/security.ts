@@ -2,9 +2,15 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Strict CSP: scripts and styles only from our own origin, no inline code, no eval. Media elements
- * play MediaStreams (no URL needed); the socket connects back to the same origin.
+ * play MediaStreams (no URL needed); the socket connects back to the same origin. Pages add a
+ * per-response nonce to script-src: htmx's hx-csp extension reads it and only honours htmx
+ * attributes on elements the server stamped with it (hx-nonce), so injected markup stays inert.
  */
-export const CONTENT_SECURITY_POLICY = [
+export function contentSecurityPolicy(nonce?: string): string {
+  return CSP_DIRECTIVES.map((d) => (nonce && d === "script-src 'self'" ? `${d} 'nonce-${nonce}'` : d)).join('; ');
+}
+
+const CSP_DIRECTIVES = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -16,7 +22,9 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-].join('; ');
+];
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 export function setSecurityHeaders(res: ServerResponse, https = false): void {
   if (https) res.setHeader('strict-transport-security', 'max-age=31536000');

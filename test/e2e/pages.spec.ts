@@ -73,3 +73,29 @@ test('a password-protected room asks for the password and refuses a wrong one', 
   await expect(home.locator('.status-dot.is-connected')).toBeVisible();
   expect(server.registry.get(roomId)!.peers.size).toBe(1);
 });
+
+test('htmx honours only markup the server stamped: injected htmx attributes stay inert', async ({ people }) => {
+  const home = await people.open('/');
+  const posts: string[] = [];
+  home.on('request', (request) => {
+    if (request.method() === 'POST') posts.push(new URL(request.url()).pathname);
+  });
+  // The real form (stamped with this response's nonce) still works through htmx.
+  await home.getByRole('button', { name: 'New call' }).click();
+  await expect(home.getByRole('link', { name: 'Join the call' })).toBeVisible();
+  expect(posts).toEqual(['/rooms']);
+  // Markup that got in some other way (as an injection would) is stripped of its htmx attributes.
+  const injected = await home.evaluate(async () => {
+    const button = document.createElement('button');
+    button.setAttribute('hx-post', '/rooms');
+    button.setAttribute('hx-trigger', 'load');
+    button.setAttribute('hx-on:click', 'window.pwned = true');
+    document.body.append(button);
+    (window as any).htmx.process(button);
+    button.click();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { attributes: button.getAttributeNames().filter((name) => name.startsWith('hx-')), pwned: (window as any).pwned === true };
+  });
+  expect(injected).toEqual({ attributes: [], pwned: false });
+  expect(posts).toEqual(['/rooms']);
+});
