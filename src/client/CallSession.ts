@@ -54,6 +54,8 @@ export class CallSession {
   /** Producers being consumed right now: a newProducer racing getProducers must not consume twice. */
   readonly #consuming = new Set<string>();
   readonly #consumers = new Map<string, RemoteConsumer>();
+  /** Transports with an ICE restart loop running. */
+  readonly #iceRestarting = new WeakSet<types.Transport>();
   /** Remote producers reported paused (producerPaused may come before we consume them). */
   readonly #pausedProducers = new Set<string>();
   readonly #tracks: { mic: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null } = { mic: null, camera: null, screen: null };
@@ -228,19 +230,29 @@ export class CallSession {
     return transport;
   }
 
-  /** Restarts ICE, and keeps trying (with backoff) while the transport stays failed. */
-  async #restartIce(transport: types.Transport, attempt = 0): Promise<void> {
-    if (transport.closed || !this.#socket.connected) return;
+  /**
+   * Restarts ICE, and again (with backoff) while the transport stays disconnected or failed. One loop
+   * per transport: each restart rotates the server's credentials, so overlapping ones would undo
+   * each other.
+   */
+  async #restartIce(transport: types.Transport): Promise<void> {
+    if (this.#iceRestarting.has(transport)) return;
+    this.#iceRestarting.add(transport);
     try {
-      const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
-      if (!transport.closed) await transport.restartIce({ iceParameters });
-    } catch {
-      // The socket's reconnect path rebuilds everything if this transport is gone for good.
+      for (let attempt = 0; !transport.closed && this.#socket.connected; attempt++) {
+        try {
+          const { iceParameters } = await this.#request('restartIce', { transportId: transport.id });
+          if (!transport.closed) await transport.restartIce({ iceParameters });
+        } catch {
+          // The socket's reconnect path rebuilds everything if this transport is gone for good.
+        }
+        // Give the new credentials time to connect before judging them.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(3000 * 2 ** attempt, 30_000)));
+        if (transport.connectionState !== 'failed' && transport.connectionState !== 'disconnected') return;
+      }
+    } finally {
+      this.#iceRestarting.delete(transport);
     }
-    setTimeout(() => {
-      const stuck = transport.connectionState === 'failed' || transport.connectionState === 'disconnected';
-      if (!transport.closed && stuck) void this.#restartIce(transport, attempt + 1);
-    }, Math.min(1000 * 2 ** attempt, 15_000));
   }
 
   async #produceAll(): Promise<void> {

@@ -9,6 +9,7 @@ import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateSt
 import { hashPassword } from '../auth/passwords.ts';
 import { readForm } from './forms.ts';
 import { contentSecurityPolicy } from './security.ts';
+import { isPasswordRoomId, mintRoomId } from '../rooms/roomIds.ts';
 
 const VIEWS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../views');
 const eta = new Eta({ views: VIEWS, cache: process.env.NODE_ENV !== 'development', autoEscape: true });
@@ -41,10 +42,6 @@ export function render(res: ServerResponse, status: number, view: string, data: 
 /** htmx asks for fragments; everyone else gets the whole page from the same route. */
 const wantsFragment = (req: IncomingMessage) => req.headers['hx-request'] === 'true';
 
-/** 96 random bits, URL-safe: unguessable, short enough to read out. */
-export function mintRoomId(): string {
-  return crypto.randomBytes(12).toString('base64url');
-}
 
 /** Accepts a pasted invite link (any host) or a bare room code. */
 export function roomIdFromInput(input: string): string | undefined {
@@ -65,7 +62,7 @@ export const pages = {
     if (password.length > 128) {
       return render(res, 400, wantsFragment(req) ? 'partials/create-error' : 'home', { title: 'Parley', createError: 'Passwords can be at most 128 characters.' });
     }
-    const roomId = mintRoomId();
+    const roomId = mintRoomId({ password: password !== '' });
     try {
       await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
     } catch (error) {
@@ -95,6 +92,9 @@ export const pages = {
     } catch (error) {
       if (error instanceof StoreUnavailableError) return storeUnavailable(res, false);
       throw error;
+    }
+    if (!info && isPasswordRoomId(rawRoomId)) {
+      return render(res, 410, 'error', { title: 'Room no longer available', heading: 'This room is no longer available', message: 'It was protected by a password that this server no longer knows (it restarted, or the room expired). Ask for a new invite, or start a new call.' });
     }
     // With tokens, the token issuer names the rooms: any well-formed id is a room, the token decides at join.
     if (!info && !deps.registry.get(rawRoomId) && !deps.tokensRequired) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { Metrics } from '../metrics.ts';
-import type { RateLimits } from '../signaling/rateLimits.ts';
+import { isLocalRequest, type RateLimits } from '../signaling/rateLimits.ts';
 import { clientIpOf } from '../signaling/SignalingServer.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
@@ -46,7 +46,8 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
     }
     if (route === 'GET /') return pages.home(req, res);
     if (route === 'POST /rooms') {
-      if (!(await deps.limits.take('roomsPerIp', clientIpOf(req, deps.config.trustProxy)))) {
+      const local = isLocalRequest(req, deps.config.trustProxy);
+      if (!local && !(await deps.limits.take('roomsPerIp', clientIpOf(req, deps.config.trustProxy)))) {
         return render(res, 429, 'error', { title: 'Slow down', heading: 'Too many new rooms', message: 'You created many rooms in a short time. Wait a minute and try again.' });
       }
       return pages.createRoom(req, res, pageDeps, origin);

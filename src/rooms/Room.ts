@@ -8,7 +8,8 @@ export type RoomCloseReason = 'empty' | 'worker-died' | 'shutdown';
 
 /**
  * A call: one mediasoup router on one worker, and its peers keyed by userId. An empty room closes
- * after a grace period, so a quick reload does not tear the router down.
+ * after a grace period, so a quick reload does not tear the router down. A probe room (the
+ * connectivity check's private room of one) closes as soon as its peer is gone.
  */
 export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
   readonly id: string;
@@ -16,13 +17,15 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
   readonly mediaWorker: MediaWorker;
   readonly log: Logger;
   readonly peers = new Map<string, Peer>();
+  readonly probe: boolean;
   readonly #emptyGraceMs: number;
   #emptyTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(id: string, router: types.Router, mediaWorker: MediaWorker, emptyGraceMs: number, log: Logger) {
+  constructor(id: string, router: types.Router, mediaWorker: MediaWorker, emptyGraceMs: number, log: Logger, probe = false) {
     super();
     this.id = id;
+    this.probe = probe;
     this.router = router;
     this.mediaWorker = mediaWorker;
     this.#emptyGraceMs = emptyGraceMs;
@@ -47,7 +50,8 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
   removePeer(peer: Peer): void {
     if (this.peers.get(peer.userId) === peer) this.peers.delete(peer.userId);
     peer.close();
-    if (this.peers.size === 0) this.#armEmptyTimer();
+    if (this.peers.size === 0 && this.probe) this.close('empty');
+    else if (this.peers.size === 0) this.#armEmptyTimer();
   }
 
   findProducer(producerId: string): { producer: types.Producer; owner: Peer } | undefined {

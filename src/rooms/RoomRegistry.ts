@@ -1,8 +1,12 @@
+import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { Room, type RoomCloseReason } from './Room.ts';
+
+/** Connectivity checks running at once, server-wide: each holds a router for up to a minute. */
+export const MAX_PROBES = 32;
 
 /**
  * All live rooms of this process. Get-or-create is serialized per room id, so concurrent first joins
@@ -18,6 +22,7 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
   /** Rooms whose stored membership may be wrong (a store write failed); repaired on a timer. */
   readonly #dirty = new Set<string>();
   #repairTimer: NodeJS.Timeout | undefined;
+  #probes = 0;
 
   constructor(pool: WorkerPool, store: RoomStateStore, emptyGraceMs: number, log: Logger) {
     super();
@@ -48,6 +53,34 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
       this.#creating.set(roomId, pending);
     }
     return pending;
+  }
+
+  get probes(): number {
+    return this.#probes;
+  }
+
+  /**
+   * A private probe room for the connectivity check: a fresh unguessable id, never in the room store,
+   * and at most MAX_PROBES at once across the server (each holds a router).
+   */
+  async createProbeRoom(): Promise<Room | undefined> {
+    if (this.#probes >= MAX_PROBES) return undefined;
+    this.#probes++;
+    try {
+      const roomId = `probe-${crypto.randomBytes(12).toString('base64url')}`;
+      const mediaWorker = this.#pool.leastLoaded();
+      const room = new Room(roomId, await mediaWorker.createRouter(), mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }), true);
+      this.#rooms.set(roomId, room);
+      room.once('close', (reason) => {
+        this.#probes--;
+        if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+        this.emit('roomClosed', room, reason);
+      });
+      return room;
+    } catch (error) {
+      this.#probes--;
+      throw error;
+    }
   }
 
   async #create(roomId: string): Promise<Room> {

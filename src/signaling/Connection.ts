@@ -4,7 +4,7 @@ import type { Peer } from '../rooms/Peer.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import { ProtocolError, UserError } from './errors.ts';
-import { isLoopback, type RateLimits } from './rateLimits.ts';
+import type { RateLimits } from './rateLimits.ts';
 import { handlers, leave, type HandlerContext, type ParleySocket } from './handlers.ts';
 import { REQUEST_NAMES, type ErrorReply, type RequestName } from './protocol.ts';
 import { describeIssues, requestSchemas } from './schemas.ts';
@@ -20,6 +20,8 @@ export interface ConnectionDeps {
   tokens: TokenVerifier | undefined;
   /** The client's address (X-Forwarded-For honoured only behind a trusted proxy). */
   clientIp: string;
+  /** A loopback client no proxy speaks for: not rate limited. */
+  local: boolean;
   evict(peer: Peer): void;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
@@ -117,9 +119,9 @@ export class Connection {
   }
 
   async #checkRate(event: RequestName): Promise<void> {
-    const { limits, clientIp } = this.#deps;
-    // Budgets guard against the internet, not the machine itself (see RateLimits.take).
-    if (isLoopback(clientIp)) return;
+    const { limits, clientIp, local } = this.#deps;
+    // Budgets guard against the internet, not the machine itself (see isLocalRequest).
+    if (local) return;
     const perIp = event === 'joinRoom' ? 'joinsPerIp' : event === 'joinProbe' ? 'probesPerIp' : undefined;
     const ok = (await limits.take('requestsPerSocket', this.#ctx.socket.id)) && (perIp === undefined || (await limits.take(perIp, clientIp)));
     if (!ok) throw new UserError('rate limited: too many requests, slow down');

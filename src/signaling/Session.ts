@@ -7,6 +7,8 @@ export class Session {
   readonly socketId: string;
   peer: Peer | undefined;
   room: Room | undefined;
+  /** Ends a connectivity probe that outstays its welcome (joinProbe); disarmed when the probe is left. */
+  probeExpiry: NodeJS.Timeout | undefined;
 
   constructor(socketId: string) {
     this.socketId = socketId;
@@ -23,5 +25,7 @@ export class Session {
   unbind(): void {
     this.peer = undefined;
     this.room = undefined;
+    clearTimeout(this.probeExpiry);
+    this.probeExpiry = undefined;
   }
 }

@@ -7,7 +7,7 @@ import type { RoomStateStore } from '../store/RoomStateStore.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import { Connection } from './Connection.ts';
-import type { RateLimits } from './rateLimits.ts';
+import { isLocalRequest, type RateLimits } from './rateLimits.ts';
 import { channelOf } from './handlers.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 
@@ -44,6 +44,7 @@ export class SignalingServer {
       allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, trustProxy)),
     });
     this.io.use((socket, next) => {
+      if (isLocalRequest(socket.request, trustProxy)) return next();
       options.limits.take('connectionsPerIp', clientIpOf(socket.request, trustProxy)).then(
         (ok) => next(ok ? undefined : new Error('rate limited: too many connections')),
         () => next(),
@@ -57,6 +58,7 @@ export class SignalingServer {
         limits: options.limits,
         tokens: options.tokens,
         clientIp: clientIpOf(socket.request, trustProxy),
+        local: isLocalRequest(socket.request, trustProxy),
         evict: (peer) => this.#evict(peer),
         onSignalingError: options.onSignalingError,
       });

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { Peer, PEER_LIMITS, type TransportAppData } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { FORGOTTEN_PASSWORD_ROOM, isPasswordRoomId } from '../rooms/roomIds.ts';
 import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
 import { UserError } from './errors.ts';
 import type { ClientToServerEvents, ReplyOf, RequestName, ServerToClientEvents } from './protocol.ts';
@@ -51,6 +52,7 @@ async function admit(ctx: HandlerContext, request: ValidRequest<'joinRoom'>): Pr
     if (error instanceof StoreUnavailableError) throw new UserError('room service temporarily unavailable, try again');
     throw error;
   }
+  if (!info && isPasswordRoomId(request.roomId)) throw new UserError(FORGOTTEN_PASSWORD_ROOM);
   if (info?.passwordHash) {
     if (!request.password) throw new UserError('this room needs a password');
     if (!(await verifyPassword(request.password, info.passwordHash))) throw new UserError('wrong room password');
@@ -66,6 +68,8 @@ function secretsMatch(given: string, expected: string): boolean {
 
 /** How long a connectivity probe may keep its room before the server ends its socket. */
 export const PROBE_LIFETIME_MS = 60_000;
+/** A probe sends one test track over one transport: nothing more, since it needs no token. */
+const PROBE_LIMITS = { transports: 1, producers: 1 } as const;
 const PROBE_USER_ID = 'probe';
 
 type Handler<E extends RequestName> = (ctx: HandlerContext, request: ValidRequest<E>) => Promise<ReplyOf<E>>;
@@ -106,6 +110,7 @@ export const handlers: Handlers = {
     const { userName, role } = await admit(ctx, request);
     const room = await ctx.registry.getOrCreate(roomId);
     if (room.closed) throw new UserError('room is closing, try again');
+    if (room.probe) throw new UserError('this roomId is taken by a connection check');
     const previous = room.peers.get(userId);
     if (previous) {
       // Only the session that holds this seat's secret may take it over (a reconnect).
@@ -143,9 +148,9 @@ export const handlers: Handlers = {
 
   async joinProbe(ctx) {
     if (ctx.session.peer && !ctx.session.peer.closed) throw new UserError('already in a room: leave it first');
-    // Unguessable, and never announced or stored: nobody else can see or join it.
-    const roomId = `probe-${crypto.randomBytes(12).toString('base64url')}`;
-    const room = await ctx.registry.getOrCreate(roomId);
+    // Unguessable, never stored or announced, closed the moment its one peer leaves.
+    const room = await ctx.registry.createProbeRoom();
+    if (!room) throw new UserError('too many connection checks are running, try again in a minute');
     const peer = new Peer(PROBE_USER_ID, 'Connection check', ctx.socket.id, 'guest');
     room.addPeer(peer);
     if (!ctx.socket.connected) {
@@ -154,11 +159,13 @@ export const handlers: Handlers = {
     }
     ctx.session.peer = peer;
     ctx.session.room = room;
-    // A check takes seconds; a stray one must not hold a router. Ending the socket takes the usual cleanup path.
-    const expiry = setTimeout(() => ctx.socket.disconnect(true), PROBE_LIFETIME_MS).unref();
-    ctx.socket.once('disconnect', () => clearTimeout(expiry));
+    // A check takes seconds; a stray one must not hold a router. Ending the socket takes the usual
+    // cleanup path; leaving the probe first (leave) disarms this.
+    ctx.session.probeExpiry = setTimeout(() => {
+      if (ctx.session.room === room) ctx.socket.disconnect(true);
+    }, PROBE_LIFETIME_MS).unref();
     room.log.info({ worker: room.mediaWorker.index }, 'connectivity probe started');
-    return { roomId, expiresInMs: PROBE_LIFETIME_MS };
+    return { roomId: room.id, expiresInMs: PROBE_LIFETIME_MS };
   },
 
   async leaveRoom(ctx, { roomId, userId }) {
@@ -175,11 +182,13 @@ export const handlers: Handlers = {
 
   async createWebRtcTransport(ctx, request) {
     const { peer, room } = ctx.session.joined(request.roomId);
-    // The seed sends only the flag it means ({producing: true}); with neither, the transport may do both.
-    const either = !request.producing && !request.consuming;
-    const producing = either || request.producing === true;
-    const consuming = either || request.consuming === true;
-    if (peer.transports.size >= PEER_LIMITS.transports) throw new UserError(`at most ${PEER_LIMITS.transports} transports per participant`);
+    // The seed sends only the flag it means ({producing: true}); with neither given, the transport may do both.
+    const neitherGiven = request.producing === undefined && request.consuming === undefined;
+    const producing = neitherGiven || request.producing === true;
+    const consuming = neitherGiven || request.consuming === true;
+    if (!producing && !consuming) throw new UserError('a transport must be producing, consuming or both');
+    const limits = room.probe ? PROBE_LIMITS : PEER_LIMITS;
+    if (peer.transports.size >= limits.transports) throw new UserError(`at most ${limits.transports} transports per participant`);
     const transport = await room.router.createWebRtcTransport<TransportAppData>({
       webRtcServer: room.mediaWorker.webRtcServer,
       enableUdp: true,
@@ -210,7 +219,8 @@ export const handlers: Handlers = {
     const { peer, room } = ctx.session.joined();
     const transport = ownTransport(peer, transportId);
     if (!transport.appData.producing) throw new UserError('transport was not created for producing');
-    if (peer.producers.size >= PEER_LIMITS.producers) throw new UserError(`at most ${PEER_LIMITS.producers} producers per participant`);
+    const limits = room.probe ? PROBE_LIMITS : PEER_LIMITS;
+    if (peer.producers.size >= limits.producers) throw new UserError(`at most ${limits.producers} producers per participant`);
     const mediaCodecs = rtpParameters.codecs.filter((c) => !/\/(rtx|red|ulpfec|flexfec)$/i.test(c.mimeType));
     if (!mediaCodecs.every((c) => c.mimeType.toLowerCase().startsWith(`${kind}/`))) throw new UserError(`rtpParameters codecs do not match kind ${kind}`);
     const producer = await media('produce', () =>
@@ -225,6 +235,7 @@ export const handlers: Handlers = {
 
   async consume(ctx, { producerId, rtpCapabilities, transportId }) {
     const { peer, room } = ctx.session.joined();
+    if (room.probe) throw new UserError('a connection check cannot consume');
     const found = room.findProducer(producerId);
     if (!found) throw new UserError('unknown producerId');
     if (found.owner === peer) throw new UserError('cannot consume your own producer');
@@ -330,6 +341,12 @@ export async function leave(ctx: HandlerContext): Promise<void> {
   const { peer, room } = ctx.session;
   ctx.session.unbind();
   if (!peer || !room) return;
+  if (room.probe) {
+    // Nobody else is in a probe room and the store never heard of it: closing the peer closes the room.
+    room.removePeer(peer);
+    room.log.info('connectivity probe ended');
+    return;
+  }
   const wasMember = room.peers.get(peer.userId) === peer;
   room.removePeer(peer);
   if (!room.closed && wasMember) {

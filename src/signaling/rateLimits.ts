@@ -1,10 +1,19 @@
+import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp' | 'probesPerIp';
 
-export function isLoopback(address: string): boolean {
-  return address === '::1' || /^(::ffff:)?127\./.test(address);
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+/**
+ * The machine itself (a local user, a test suite), which no rate limit applies to: a loopback peer
+ * that no proxy speaks for. Behind a proxy (TRUST_PROXY, or any forwarding header) it is not.
+ */
+export function isLocalRequest(req: IncomingMessage, trustProxy: boolean): boolean {
+  return !trustProxy && isLoopback(req.socket.remoteAddress) && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
 }
 
 /**
@@ -44,15 +53,10 @@ export class RateLimits {
     };
   }
 
-  /**
-   * Spends one point; false when the budget for this key is used up. Per-address budgets never apply
-   * to the machine itself (loopback): a local user or test suite is not a flood from the internet.
-   * Behind a reverse proxy every client looks like loopback until TRUST_PROXY names the real address.
-   */
+  /** Spends one point; false when the budget for this key is used up. */
   async take(name: LimitName, key: string): Promise<boolean> {
     const limiter = this.#limiters[name];
     if (!limiter) return true;
-    if (isLoopback(key)) return true;
     try {
       await limiter.consume(key);
       return true;

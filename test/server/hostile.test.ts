@@ -146,6 +146,7 @@ describe('bad input gets an error ack and the server keeps serving', () => {
     assertError(await raw(c, 'connectWebRtcTransport', { transportId: c.recvTransportId, dtlsParameters: { fingerprints: [] } }), /fingerprints/);
     assertError(await raw(c, 'connectWebRtcTransport', { transportId: c.sendTransportId, dtlsParameters: FAKE_DTLS }), /already connected/);
     assertError(await raw(c, 'createWebRtcTransport', { roomId: 'garbage-room', producing: 'yes' }), /producing/);
+    assertError(await raw(c, 'createWebRtcTransport', { roomId: 'garbage-room', producing: false, consuming: false }), /producing, consuming or both/);
     let deep: unknown = {};
     for (let i = 0; i < 200; i++) deep = { a: deep };
     assertError(await raw(c, 'produce', { transportId: c.sendTransportId, kind: 'video', rtpParameters: deep }));

@@ -5,6 +5,8 @@ import type { Parley } from '../../src/app.ts';
 import { joinWithTransports, workerCounts } from '../helpers/call.ts';
 import { connectClient } from '../helpers/client.ts';
 import { FAKE_DTLS, videoRtpParameters } from '../helpers/fixtures.ts';
+import { SignJWT } from 'jose';
+import { MAX_PROBES } from '../../src/rooms/RoomRegistry.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -16,10 +18,9 @@ const errorOf = (reply: unknown) => (reply && typeof reply === 'object' && 'erro
  */
 describe('connectivity probe (joinProbe)', () => {
   let server: Parley;
+  const secret = crypto.randomBytes(32).toString('base64url');
   before(async () => {
-    server = await startTestServer({
-      env: { AUTH_SECRET: crypto.randomBytes(32).toString('base64url') },
-    });
+    server = await startTestServer({ env: { AUTH_SECRET: secret } });
   });
   after(async () => {
     await server.close();
@@ -44,6 +45,44 @@ describe('connectivity probe (joinProbe)', () => {
 
     assert.match(errorOf(await probe.request('joinProbe', {}))!, /already in a room/);
     assert.match(errorOf(await probe.request('joinProbe', { roomId: 'x' } as never))!, /unexpected field/);
+    // Without a token a probe gets one test transport and producer, and cannot watch anything.
+    assert.match(errorOf(await probe.request('createWebRtcTransport', { roomId, consuming: true }))!, /at most 1 transports/);
+    assert.match(errorOf(await probe.request('produce', { transportId: transport.id, kind: 'video', rtpParameters: videoRtpParameters(), appData: {} }))!, /at most 1 producers/);
+    assert.match(errorOf(await probe.request('consume', { producerId, rtpCapabilities }))!, /cannot consume/);
+  });
+
+  test('leaving a probe ends it at once and disarms its expiry; the socket may then join a call', async (t) => {
+    const probe = await connectClient(server.url);
+    t.after(() => probe.close());
+    const { roomId } = await probe.ok('joinProbe', {});
+    const session = server.signaling.connections.get(probe.socket.id!)!.session;
+    assert.ok(session.probeExpiry, 'armed');
+    assert.deepEqual(await probe.ok('leaveRoom', { roomId, userId: 'probe' }), {});
+    assert.equal(server.registry.get(roomId), undefined, 'closed at once, no grace period');
+    assert.equal(session.probeExpiry, undefined, 'disarmed');
+  });
+
+  test('a probe room cannot be joined, even by someone who learns its id', async (t) => {
+    const probe = await connectClient(server.url);
+    const intruder = await connectClient(server.url);
+    t.after(() => [probe, intruder].forEach((c) => c.close()));
+    const { roomId } = await probe.ok('joinProbe', {});
+    const token = await new SignJWT({ room: roomId, name: 'Intruder', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    assert.match(errorOf(await intruder.request('joinRoom', { roomId, userId: intruder.userId, userName: 'I', token }))!, /connection check/);
+    assert.equal(server.registry.get(roomId)!.peers.size, 1);
+  });
+
+  test(`at most ${MAX_PROBES} probes run at once, server-wide`, async (t) => {
+    const clients = await Promise.all(Array.from({ length: MAX_PROBES + 1 }, () => connectClient(server.url)));
+    t.after(() => clients.forEach((c) => c.close()));
+    const replies = [];
+    for (const c of clients) replies.push(await c.request('joinProbe', {}));
+    assert.equal(replies.filter((r) => errorOf(r) === undefined).length, MAX_PROBES);
+    assert.match(errorOf(replies.at(-1))!, /too many connection checks/);
+    assert.equal(server.registry.probes, MAX_PROBES);
+    clients[0]!.close();
+    await waitFor(() => server.registry.probes === MAX_PROBES - 1, { what: 'a probe slot freed' });
+    assert.equal(errorOf(await clients.at(-1)!.request('joinProbe', {})), undefined);
   });
 
   test('a disconnect ends the probe: its room, router and transport are gone', async () => {

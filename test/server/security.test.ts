@@ -53,9 +53,9 @@ describe('rate limits', () => {
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push(await mint('198.51.100.9'));
       assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
-      // Another address has its own budget, and the machine itself (loopback) is never limited.
+      // Another address has its own budget; behind a declared proxy, a request without the header is not "local".
       assert.equal(await mint('198.51.100.10'), 201);
-      for (let i = 0; i < 4; i++) assert.equal(await mint(), 201);
+      assert.deepEqual([await mint(), await mint(), await mint(), await mint()], [201, 201, 201, 429]);
     } finally {
       await limited.close();
     }
@@ -71,12 +71,25 @@ describe('rate limits', () => {
     assert.ok(limited >= 25, `throttled ${limited} of 60`);
     assert.ok('producers' in (await quiet.request('getProducers', { roomId: 'noisy' })));
     assert.equal(noisy.socket.connected, true, 'throttling is an error reply, not a drop');
-    // The machine itself (loopback, no proxy header) is never throttled: local users and test suites.
-    const local = await connectClient(server.url);
-    await local.ok('joinRoom', { roomId: 'noisy', userId: local.userId, userName: 'L' });
-    const burst = await Promise.all(Array.from({ length: 60 }, () => local.request('getProducers', { roomId: 'noisy' })));
-    assert.deepEqual(burst.filter((r) => errorOf(r)), []);
-    for (const c of [noisy, quiet, local]) c.close();
+    for (const c of [noisy, quiet]) c.close();
+  });
+
+  test('the machine itself is never throttled; anything a proxy header speaks for is', async (t) => {
+    const direct = await startTestServer({ env: { RATE_REQUESTS_PER_5S: '30', RATE_ROOMS_PER_MINUTE: '2' } });
+    t.after(() => direct.close());
+    const burst = async (client: Awaited<ReturnType<typeof connectClient>>) => {
+      await client.ok('joinRoom', { roomId: 'local-room', userId: client.userId, userName: 'L' });
+      const replies = await Promise.all(Array.from({ length: 60 }, () => client.request('getProducers', { roomId: 'local-room' })));
+      return replies.filter((r) => /rate limited/.test(errorOf(r) ?? '')).length;
+    };
+    const local = await connectClient(direct.url);
+    const proxied = await connectClient(direct.url, undefined, { extraHeaders: { 'x-forwarded-for': '127.0.0.1' } });
+    t.after(() => [local, proxied].forEach((c) => c.close()));
+    assert.equal(await burst(local), 0, 'a local client is not limited');
+    assert.ok((await burst(proxied)) >= 25, 'a forwarded (here: spoofed) header means a proxy: limits apply');
+    const mint = async (headers: Record<string, string> = {}) => (await fetch(`${direct.url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true', ...headers } })).status;
+    assert.deepEqual([await mint(), await mint(), await mint()], [201, 201, 201]);
+    assert.deepEqual([await mint({ forwarded: 'for=127.0.0.1' }), await mint({ forwarded: 'for=127.0.0.1' }), await mint({ forwarded: 'for=127.0.0.1' })], [201, 201, 429]);
   });
 });
 
@@ -168,6 +181,30 @@ describe('room passwords', () => {
     assert.equal(server.registry.get(roomId)?.peers.size ?? 0, 0);
     assert.ok('participants' in (await c.request('joinRoom', { roomId, userId: c.userId, userName: 'C', password: 'open sesame' })));
     c.close();
+  });
+
+  test('a password room the server has forgotten is refused, never left open', async (t) => {
+    const mint = async (target: Parley, body: string) =>
+      /\/r\/([A-Za-z0-9_-]+)/.exec(await (await fetch(`${target.url}/rooms`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true' }, body })).text())![1]!;
+    const open = await mint(server, '');
+    const locked = await mint(server, 'password=hunter2');
+    assert.equal(open.length, 16);
+    assert.equal(locked.length, 20, 'a password room id carries its tag');
+    // A restart without Redis: a fresh in-memory store has neither room.
+    const restarted = await startTestServer();
+    t.after(() => restarted.close());
+    assert.equal((await fetch(`${restarted.url}/r/${open}`)).status, 404);
+    const page = await fetch(`${restarted.url}/r/${locked}`);
+    assert.equal(page.status, 410);
+    assert.match(await page.text(), /no longer available/);
+    const c = await connectClient(restarted.url);
+    t.after(() => c.close());
+    for (const password of [undefined, 'hunter2', 'guess']) {
+      assert.match(errorOf(await c.request('joinRoom', { roomId: locked, userId: c.userId, userName: 'C', ...(password ? { password } : {}) }))!, /password the server no longer knows/);
+    }
+    assert.equal(restarted.registry.get(locked)?.peers.size ?? 0, 0);
+    // An ordinary room id still works over the socket (the signaling contract lets any valid id make a room).
+    assert.deepEqual(await c.ok('joinRoom', { roomId: open, userId: c.userId, userName: 'C' }), { participants: [] });
   });
 });
 
