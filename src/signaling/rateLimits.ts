@@ -1,8 +1,26 @@
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp' | 'probesPerIp';
+
+/**
+ * The budget an address spends from: an IPv4 address itself (also when IPv4-mapped), an IPv6 address
+ * its /64, since one subscriber usually holds a whole /64 and could otherwise rotate through it.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (net.isIPv6(address)) {
+    const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+    const front = head ? head.split(':') : [];
+    const back = tail ? tail.split(':') : [];
+    const groups = address.includes('::') ? [...front, ...Array(8 - front.length - back.length).fill('0'), ...back] : front;
+    return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  }
+  return address;
+}
 
 function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
@@ -53,10 +71,11 @@ export class RateLimits {
     };
   }
 
-  /** Spends one point; false when the budget for this key is used up. */
+  /** Spends one point; false when the budget for this key (a socket id, or a client address) is used up. */
   async take(name: LimitName, key: string): Promise<boolean> {
     const limiter = this.#limiters[name];
     if (!limiter) return true;
+    if (name !== 'requestsPerSocket') key = addressKey(key);
     try {
       await limiter.consume(key);
       return true;

@@ -45,6 +45,19 @@ describe('rate limits', () => {
     other.close();
   });
 
+  test('an IPv6 client spends from its /64, so rotating addresses inside it does not help', async (t) => {
+    const join = async (address: string, i: number) => {
+      const c = await connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': address } });
+      t.after(() => c.close());
+      return errorOf(await c.request('joinRoom', { roomId: `v6-${i}`, userId: c.userId, userName: 'Six' }));
+    };
+    const replies = [];
+    for (let i = 0; i < 6; i++) replies.push(await join(`2001:db8:1:2::${(i + 1).toString(16)}`, i));
+    assert.deepEqual(replies.map((r) => r === undefined), [true, true, true, true, true, false]);
+    assert.match(replies[5]!, /rate limited/);
+    assert.equal(await join('2001:db8:1:3::1', 9), undefined, 'the next /64 has its own budget');
+  });
+
   test('minting rooms is limited per address', async () => {
     const limited = await startTestServer({ env: { RATE_ROOMS_PER_MINUTE: '3', TRUST_PROXY: 'true' } });
     try {
