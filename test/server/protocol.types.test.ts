@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import type { z } from 'zod';
-import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf } from '../../src/signaling/protocol.ts';
+import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
 import { REQUEST_NAMES } from '../../src/signaling/protocol.ts';
 import type { requestSchemas } from '../../src/signaling/schemas.ts';
 
@@ -20,6 +20,12 @@ export type AllNames = Expect<Equal<(typeof REQUEST_NAMES)[number], RequestName>
 // Scalar fields keep their exact types.
 export type JoinTypes = Expect<Equal<z.output<(typeof requestSchemas)['joinRoom']>, RequestOf<'joinRoom'>>>;
 export type TransportFlags = Expect<Equal<z.output<(typeof requestSchemas)['createWebRtcTransport']>, RequestOf<'createWebRtcTransport'>>>;
+export type ProbeTypes = Expect<Equal<z.output<(typeof requestSchemas)['joinProbe']>, RequestOf<'joinProbe'>>>;
+// The contract's reply and event shapes, exactly (extras travel as events of their own).
+export type JoinReply = Expect<Equal<ReplyOf<'joinRoom'>, { participants: { userId: string; userName: string }[] }>>;
+export type ProducerListing = Expect<Equal<keyof ReplyOf<'getProducers'>['producers'][number], 'producerId' | 'userId' | 'kind' | 'appData'>>;
+export type NewProducerEvent = Expect<Equal<keyof Parameters<ServerToClientEvents['newProducer']>[0], 'producerId' | 'userId' | 'kind' | 'appData'>>;
+export type ConsumeReply = Expect<Equal<keyof ReplyOf<'consume'>, 'id' | 'producerId' | 'kind' | 'rtpParameters' | 'appData' | 'userId'>>;
 // Acks are result-or-error.
 export type JoinAck = Expect<Equal<Parameters<Parameters<ClientToServerEvents['joinRoom']>[1]>[0], ReplyOf<'joinRoom'> | { error: string }>>;
 
