@@ -33,7 +33,12 @@ export interface Parley {
 }
 
 /** Starts everything in one process: store, media workers, HTTP and signaling. */
-export async function startParley(config: Config, log: Logger): Promise<Parley> {
+/** Knobs that are not configuration: tests shorten timers with them. */
+export interface Tuning {
+  probeLifetimeMs?: number;
+}
+
+export async function startParley(config: Config, log: Logger, tuning: Tuning = {}): Promise<Parley> {
   const store = await openStore(config, log);
   const announced = chooseAnnouncedAddress(config.announcedIp, config.rtcListenIp);
   if (announced.warning) log.warn(announced.warning);
@@ -78,6 +83,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     log,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
+    probeLifetimeMs: tuning.probeLifetimeMs,
     onSignalingError: (event, kind) => metrics.signalingErrors.inc({ event, kind }),
   });
   await new Promise<void>((resolve, reject) => {

@@ -23,6 +23,8 @@ export interface JoinAdmission {
 }
 
 const REFUSALS = /password|room token|requires a room token/;
+/** The server cannot admit anyone to this room any more (see rooms/roomIds.ts): retrying is pointless. */
+const GONE_FOR_GOOD = /no longer knows/;
 type Source = 'mic' | 'camera' | 'screen';
 
 interface RemoteConsumer {
@@ -186,7 +188,8 @@ export class CallSession {
     } catch (error) {
       if (generation !== this.#generation || this.#left) return;
       const message = (error as Error).message;
-      if (REFUSALS.test(message) && !this.#joined) {
+      // A refusal is final before we were ever in; a room that is gone for good is final even mid-call.
+      if ((REFUSALS.test(message) && !this.#joined) || GONE_FOR_GOOD.test(message)) {
         void this.leave();
         this.#admission.onRefused?.(message);
         return;

@@ -7,6 +7,8 @@ import { Room, type RoomCloseReason } from './Room.ts';
 
 /** Connectivity checks running at once, server-wide: each holds a router for up to a minute. */
 export const MAX_PROBES = 32;
+/** …and per client address (its /64 for IPv6), so a few addresses cannot hold every slot. */
+export const MAX_PROBES_PER_OWNER = 2;
 
 /**
  * All live rooms of this process. Get-or-create is serialized per room id, so concurrent first joins
@@ -23,6 +25,7 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
   readonly #dirty = new Set<string>();
   #repairTimer: NodeJS.Timeout | undefined;
   #probes = 0;
+  readonly #probesByOwner = new Map<string, number>();
 
   constructor(pool: WorkerPool, store: RoomStateStore, emptyGraceMs: number, log: Logger) {
     super();
@@ -63,22 +66,31 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
    * A private probe room for the connectivity check: a fresh unguessable id, never in the room store,
    * and at most MAX_PROBES at once across the server (each holds a router).
    */
-  async createProbeRoom(): Promise<Room | undefined> {
-    if (this.#probes >= MAX_PROBES) return undefined;
+  async createProbeRoom(owner: string): Promise<Room | 'busy' | 'yours-busy'> {
+    if (this.#probes >= MAX_PROBES) return 'busy';
+    const owned = this.#probesByOwner.get(owner) ?? 0;
+    if (owned >= MAX_PROBES_PER_OWNER) return 'yours-busy';
     this.#probes++;
+    this.#probesByOwner.set(owner, owned + 1);
+    const release = () => {
+      this.#probes--;
+      const left = (this.#probesByOwner.get(owner) ?? 1) - 1;
+      if (left > 0) this.#probesByOwner.set(owner, left);
+      else this.#probesByOwner.delete(owner);
+    };
     try {
       const roomId = `probe-${crypto.randomBytes(12).toString('base64url')}`;
       const mediaWorker = this.#pool.leastLoaded();
       const room = new Room(roomId, await mediaWorker.createRouter(), mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }), true);
       this.#rooms.set(roomId, room);
       room.once('close', (reason) => {
-        this.#probes--;
+        release();
         if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
         this.emit('roomClosed', room, reason);
       });
       return room;
     } catch (error) {
-      this.#probes--;
+      release();
       throw error;
     }
   }

@@ -22,6 +22,7 @@ export interface ConnectionDeps {
   clientIp: string;
   /** A loopback client no proxy speaks for: not rate limited. */
   local: boolean;
+  probeLifetimeMs: number;
   evict(peer: Peer): void;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
@@ -47,6 +48,8 @@ export class Connection {
       store: deps.store,
       log: deps.log.child({ socket: socket.id }),
       tokens: deps.tokens,
+      clientIp: deps.clientIp,
+      probeLifetimeMs: deps.probeLifetimeMs,
       evict: deps.evict,
     };
     socket.onAny((event: unknown, ...args: unknown[]) => this.#onEvent(event, args));

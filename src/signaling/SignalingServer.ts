@@ -8,7 +8,7 @@ import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Peer } from '../rooms/Peer.ts';
 import { Connection } from './Connection.ts';
 import { isLocalRequest, type RateLimits } from './rateLimits.ts';
-import { channelOf } from './handlers.ts';
+import { channelOf, PROBE_LIFETIME_MS } from './handlers.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
 
 /** Largest signaling frame: an rtpCapabilities object is ~10 KB; Socket.IO's default is 1 MB. */
@@ -25,6 +25,8 @@ export interface SignalingOptions {
   trustProxy?: boolean;
   limits: RateLimits;
   tokens?: TokenVerifier;
+  /** How long a connectivity probe may run before its socket is closed (default PROBE_LIFETIME_MS). */
+  probeLifetimeMs?: number;
   onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
 }
 
@@ -59,6 +61,7 @@ export class SignalingServer {
         tokens: options.tokens,
         clientIp: clientIpOf(socket.request, trustProxy),
         local: isLocalRequest(socket.request, trustProxy),
+        probeLifetimeMs: options.probeLifetimeMs ?? PROBE_LIFETIME_MS,
         evict: (peer) => this.#evict(peer),
         onSignalingError: options.onSignalingError,
       });
@@ -68,8 +71,11 @@ export class SignalingServer {
     // A room that closes under its peers (worker died, shutdown): unbind them and tell them to rejoin.
     options.registry.on('roomClosed', (room, reason) => {
       if (reason === 'empty') return;
-      for (const connection of this.connections.values()) {
-        if (connection.session.room === room) connection.forgetRoom();
+      for (const [socketId, connection] of this.connections) {
+        if (connection.session.room !== room) continue;
+        connection.forgetRoom();
+        // A probe never joins its room's channel: tell it directly.
+        if (room.probe) this.io.to(socketId).emit('roomClosed', { roomId: room.id, reason });
       }
       this.io.to(channelOf(room.id)).emit('roomClosed', { roomId: room.id, reason });
       this.io.in(channelOf(room.id)).socketsLeave(channelOf(room.id));
@@ -106,7 +112,15 @@ export function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>
 export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
   const header = req.headers['x-forwarded-for'];
   const forwarded = trustProxy ? (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim() || undefined : undefined;
-  return forwarded ?? req.socket.remoteAddress ?? 'unknown';
+  return forwarded !== undefined ? withoutPort(forwarded) : (req.socket.remoteAddress ?? 'unknown');
+}
+
+/** Some proxies write "1.2.3.4:5678" or "[2001:db8::1]:443": the port must not make a new client. */
+function withoutPort(value: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
+  if (bracketed) return bracketed[1]!;
+  const v4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(value);
+  return v4WithPort ? v4WithPort[1]! : value;
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

@@ -9,6 +9,7 @@ import { Peer, PEER_LIMITS, type TransportAppData } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { FORGOTTEN_PASSWORD_ROOM, isPasswordRoomId } from '../rooms/roomIds.ts';
+import { addressKey } from './rateLimits.ts';
 import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
 import { UserError } from './errors.ts';
 import type { ClientToServerEvents, ReplyOf, RequestName, ServerToClientEvents } from './protocol.ts';
@@ -25,6 +26,9 @@ export interface HandlerContext {
   log: Logger;
   /** Signed room tokens are required when set (AUTH_SECRET / AUTH_PUBLIC_KEY). */
   tokens: TokenVerifier | undefined;
+  /** The client's address (for per-address caps). */
+  clientIp: string;
+  probeLifetimeMs: number;
   /** Unbinds and disconnects the socket that holds `peer` (its seat was reclaimed). */
   evict(peer: Peer): void;
 }
@@ -66,8 +70,8 @@ function secretsMatch(given: string, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-/** How long a connectivity probe may keep its room before the server ends its socket. */
-export const PROBE_LIFETIME_MS = 60_000;
+/** How long a connectivity probe may keep its room before the server ends its socket (a check needs ~10 s). */
+export const PROBE_LIFETIME_MS = 20_000;
 /** A probe sends one test track over one transport: nothing more, since it needs no token. */
 const PROBE_LIMITS = { transports: 1, producers: 1 } as const;
 const PROBE_USER_ID = 'probe';
@@ -149,8 +153,9 @@ export const handlers: Handlers = {
   async joinProbe(ctx) {
     if (ctx.session.peer && !ctx.session.peer.closed) throw new UserError('already in a room: leave it first');
     // Unguessable, never stored or announced, closed the moment its one peer leaves.
-    const room = await ctx.registry.createProbeRoom();
-    if (!room) throw new UserError('too many connection checks are running, try again in a minute');
+    const room = await ctx.registry.createProbeRoom(addressKey(ctx.clientIp));
+    if (room === 'busy') throw new UserError('too many connection checks are running, try again in a minute');
+    if (room === 'yours-busy') throw new UserError('connection checks from your address are already running, try again in a minute');
     const peer = new Peer(PROBE_USER_ID, 'Connection check', ctx.socket.id, 'guest');
     room.addPeer(peer);
     if (!ctx.socket.connected) {
@@ -163,9 +168,9 @@ export const handlers: Handlers = {
     // cleanup path; leaving the probe first (leave) disarms this.
     ctx.session.probeExpiry = setTimeout(() => {
       if (ctx.session.room === room) ctx.socket.disconnect(true);
-    }, PROBE_LIFETIME_MS).unref();
+    }, ctx.probeLifetimeMs).unref();
     room.log.info({ worker: room.mediaWorker.index }, 'connectivity probe started');
-    return { roomId: room.id, expiresInMs: PROBE_LIFETIME_MS };
+    return { roomId: room.id, expiresInMs: ctx.probeLifetimeMs };
   },
 
   async leaveRoom(ctx, { roomId, userId }) {

@@ -6,20 +6,39 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'r
 export type LimitName = 'requestsPerSocket' | 'joinsPerIp' | 'connectionsPerIp' | 'roomsPerIp' | 'probesPerIp';
 
 /**
- * The budget an address spends from: an IPv4 address itself (also when IPv4-mapped), an IPv6 address
- * its /64, since one subscriber usually holds a whole /64 and could otherwise rotate through it.
+ * The budget an address spends from: an IPv4 address itself (also when written IPv4-mapped), an IPv6
+ * address its /64, since one subscriber usually holds a whole /64 and could otherwise rotate through it.
  */
 export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (net.isIPv6(address)) {
-    const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
-    const front = head ? head.split(':') : [];
-    const back = tail ? tail.split(':') : [];
-    const groups = address.includes('::') ? [...front, ...Array(8 - front.length - back.length).fill('0'), ...back] : front;
-    return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-  }
-  return address;
+  const groups = ipv6Groups(address);
+  if (!groups) return address;
+  const zeros = (from: number, to: number) => groups.slice(from, to).every((g) => g === 0);
+  // IPv4-mapped (::ffff:a.b.c.d), -translated (::ffff:0:a.b.c.d) and -compatible (::a.b.c.d) forms.
+  const middle = `${groups[4]}:${groups[5]}`;
+  if (zeros(0, 4) && (middle === '0:65535' || middle === '65535:0' || middle === '0:0')) return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** An IPv6 address as its eight 16-bit groups (a dotted IPv4 tail counts as two), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  const bare = address.split('%')[0]!;
+  if (!net.isIPv6(bare)) return undefined;
+  const parse = (part: string) => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const piece of part.split(':')) {
+      if (piece.includes('.')) {
+        const [a, b, c, d] = piece.split('.').map(Number) as [number, number, number, number];
+        out.push((a << 8) | b, (c << 8) | d);
+      } else out.push(parseInt(piece, 16));
+    }
+    return out;
+  };
+  const [head = '', tail] = bare.split('::');
+  const front = parse(head);
+  if (tail === undefined) return front;
+  const back = parse(tail);
+  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
 function isLoopback(address: string | undefined): boolean {

@@ -89,12 +89,14 @@ test('htmx honours only markup the server stamped: injected htmx attributes stay
     const button = document.createElement('button');
     button.setAttribute('hx-post', '/rooms');
     button.setAttribute('hx-trigger', 'load');
+    // An injected handler must not run either (hx-csp strips it; the CSP forbids eval besides).
+    button.setAttribute('hx-on:click', 'window.pwned = true');
     document.body.append(button);
     (window as any).htmx.process(button);
     button.click();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    return button.getAttributeNames().filter((name) => name.startsWith('hx-'));
+    return { attributes: button.getAttributeNames().filter((name) => name.startsWith('hx-')), pwned: (window as any).pwned === true };
   });
-  expect(injected).toEqual([]);
+  expect(injected).toEqual({ attributes: [], pwned: false });
   expect(posts).toEqual(['/rooms']);
 });

@@ -9,6 +9,7 @@ export interface TestServerOptions {
   redisUrl?: string;
   emptyRoomGraceMs?: number;
   env?: Record<string, string>;
+  probeLifetimeMs?: number;
 }
 
 /** The real server (real mediasoup workers) on free ports, loopback only. */
@@ -31,5 +32,5 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     RATE_ROOMS_PER_MINUTE: '0',
     ...options.env,
   });
-  return startParley(config, createLogger(config.logLevel));
+  return startParley(config, createLogger(config.logLevel), { probeLifetimeMs: options.probeLifetimeMs });
 }

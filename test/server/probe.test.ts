@@ -3,10 +3,10 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Parley } from '../../src/app.ts';
 import { joinWithTransports, workerCounts } from '../helpers/call.ts';
-import { connectClient } from '../helpers/client.ts';
+import { connectClient, type TestClient } from '../helpers/client.ts';
 import { FAKE_DTLS, videoRtpParameters } from '../helpers/fixtures.ts';
 import { SignJWT } from 'jose';
-import { MAX_PROBES } from '../../src/rooms/RoomRegistry.ts';
+import { MAX_PROBES, MAX_PROBES_PER_OWNER } from '../../src/rooms/RoomRegistry.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -51,16 +51,6 @@ describe('connectivity probe (joinProbe)', () => {
     assert.match(errorOf(await probe.request('consume', { producerId, rtpCapabilities }))!, /cannot consume/);
   });
 
-  test('leaving a probe ends it at once and disarms its expiry; the socket may then join a call', async (t) => {
-    const probe = await connectClient(server.url);
-    t.after(() => probe.close());
-    const { roomId } = await probe.ok('joinProbe', {});
-    const session = server.signaling.connections.get(probe.socket.id!)!.session;
-    assert.ok(session.probeExpiry, 'armed');
-    assert.deepEqual(await probe.ok('leaveRoom', { roomId, userId: 'probe' }), {});
-    assert.equal(server.registry.get(roomId), undefined, 'closed at once, no grace period');
-    assert.equal(session.probeExpiry, undefined, 'disarmed');
-  });
 
   test('a probe room cannot be joined, even by someone who learns its id', async (t) => {
     const probe = await connectClient(server.url);
@@ -72,18 +62,6 @@ describe('connectivity probe (joinProbe)', () => {
     assert.equal(server.registry.get(roomId)!.peers.size, 1);
   });
 
-  test(`at most ${MAX_PROBES} probes run at once, server-wide`, async (t) => {
-    const clients = await Promise.all(Array.from({ length: MAX_PROBES + 1 }, () => connectClient(server.url)));
-    t.after(() => clients.forEach((c) => c.close()));
-    const replies = [];
-    for (const c of clients) replies.push(await c.request('joinProbe', {}));
-    assert.equal(replies.filter((r) => errorOf(r) === undefined).length, MAX_PROBES);
-    assert.match(errorOf(replies.at(-1))!, /too many connection checks/);
-    assert.equal(server.registry.probes, MAX_PROBES);
-    clients[0]!.close();
-    await waitFor(() => server.registry.probes === MAX_PROBES - 1, { what: 'a probe slot freed' });
-    assert.equal(errorOf(await clients.at(-1)!.request('joinProbe', {})), undefined);
-  });
 
   test('a disconnect ends the probe: its room, router and transport are gone', async () => {
     const probe = await connectClient(server.url);
@@ -138,5 +116,68 @@ describe('probes are private', () => {
     assert.deepEqual(member.received('userJoined'), []);
     assert.deepEqual(member.received('newProducer'), []);
     assert.equal(server.registry.get('busy-room')!.peers.size, 1);
+  });
+});
+
+describe('probe lifetime and capacity', () => {
+  let server: Parley;
+  before(async () => {
+    server = await startTestServer({ workers: 1, probeLifetimeMs: 400, env: { TRUST_PROXY: 'true' } });
+  });
+  after(async () => {
+    await server.close();
+  });
+  const from = (address: string) => connectClient(server.url, undefined, { extraHeaders: { 'x-forwarded-for': address } });
+
+  test('a probe that outstays its lifetime is ended by the server', async (t) => {
+    const probe = await from('198.51.100.30');
+    t.after(() => probe.close());
+    const { roomId, expiresInMs } = await probe.ok('joinProbe', {});
+    assert.equal(expiresInMs, 400);
+    await waitFor(() => !probe.socket.connected, { what: 'the server to close the probe socket' });
+    await waitFor(() => server.registry.get(roomId) === undefined, { what: 'the probe room to close' });
+  });
+
+  test('leaving a probe ends it at once and disarms its expiry: the socket can then stay in a call', async (t) => {
+    const probe = await from('198.51.100.31');
+    t.after(() => probe.close());
+    const { roomId } = await probe.ok('joinProbe', {});
+    assert.deepEqual(await probe.ok('leaveRoom', { roomId, userId: 'probe' }), {});
+    assert.equal(server.registry.get(roomId), undefined, 'closed at once, no grace period');
+    await probe.ok('joinRoom', { roomId: 'after-probe', userId: probe.userId, userName: 'Stays' });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // well past the 400 ms lifetime
+    assert.equal(probe.socket.connected, true);
+    assert.equal(server.registry.get('after-probe')!.peers.size, 1);
+  });
+
+  test(`at most ${MAX_PROBES_PER_OWNER} probes per address and ${MAX_PROBES} server-wide run at once`, async (t) => {
+    const slow = await startTestServer({ env: { TRUST_PROXY: 'true', RATE_PROBES_PER_MINUTE: '0' } });
+    t.after(() => slow.close());
+    const clients: TestClient[] = [];
+    t.after(() => clients.forEach((c) => c.close()));
+    const probeFrom = async (address: string) => {
+      const c = await connectClient(slow.url, undefined, { extraHeaders: { 'x-forwarded-for': address } });
+      clients.push(c);
+      return errorOf(await c.request('joinProbe', {}));
+    };
+    // One address (an IPv6 /64 counts as one).
+    assert.deepEqual([await probeFrom('2001:db8:5:5::1'), await probeFrom('2001:db8:5:5::2')], [undefined, undefined]);
+    assert.match((await probeFrom('2001:db8:5:5::3'))!, /from your address are already running/);
+    // Server-wide.
+    for (let i = 0; slow.registry.probes < MAX_PROBES; i++) assert.equal(await probeFrom(`198.51.100.${100 + i}`), undefined);
+    assert.match((await probeFrom('203.0.113.1'))!, /too many connection checks/);
+    clients[0]!.close();
+    await waitFor(() => slow.registry.probes === MAX_PROBES - 1, { what: 'a probe slot freed' });
+    assert.equal(await probeFrom('203.0.113.1'), undefined);
+  });
+
+  test('a probe whose media worker dies is told, like a call', async (t) => {
+    const probe = await from('198.51.100.32');
+    t.after(() => probe.close());
+    const { roomId } = await probe.ok('joinProbe', {});
+    process.kill(server.registry.get(roomId)!.mediaWorker.worker.pid, 'SIGKILL');
+    await waitFor(() => probe.received('roomClosed').length === 1, { what: 'roomClosed for the probe' });
+    assert.deepEqual(probe.received('roomClosed'), [{ roomId, reason: 'worker-died' }]);
+    await waitFor(() => server.pool.healthy, { what: 'the worker replaced' });
   });
 });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { Redis } from 'ioredis';
 import type { Parley } from '../../src/app.ts';
+import { addressKey } from '../../src/signaling/rateLimits.ts';
+import { clientIpOf } from '../../src/signaling/SignalingServer.ts';
 import { joinWithTransports, produceCamera, workerCounts } from '../helpers/call.ts';
 import { connectClient } from '../helpers/client.ts';
 import { videoRtpParameters } from '../helpers/fixtures.ts';
@@ -12,6 +15,16 @@ import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const errorOf = (reply: unknown) => (reply && typeof reply === 'object' && 'error' in reply ? String(reply.error) : undefined);
+
+test('client addresses: a proxy-written port never makes a new client; IPv4 in IPv6 clothing is IPv4', () => {
+  const req = (xff: string) => ({ headers: { 'x-forwarded-for': `203.0.113.9, ${xff}` }, socket: { remoteAddress: '127.0.0.1' } }) as unknown as IncomingMessage;
+  const keyOf = (xff: string) => addressKey(clientIpOf(req(xff), true));
+  assert.equal(keyOf('198.51.100.7:5678'), '198.51.100.7');
+  assert.equal(keyOf('[2001:db8:9:9::1]:443'), '2001:db8:9:9::/64');
+  for (const mapped of ['::ffff:198.51.100.7', '0:0:0:0:0:ffff:198.51.100.7', '::ffff:c633:6407', '::ffff:0:198.51.100.7']) assert.equal(keyOf(mapped), '198.51.100.7', mapped);
+  assert.equal(keyOf('2001:0db8:0009:0009:ffff::1'), '2001:db8:9:9::/64');
+  assert.equal(clientIpOf(req('198.51.100.7'), false), '127.0.0.1', 'headers count only with TRUST_PROXY');
+});
 
 describe('rate limits', () => {
   let redis: RedisHandle;
