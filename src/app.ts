@@ -32,12 +32,12 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-/** Starts everything in one process: store, media workers, HTTP and signaling. */
 /** Knobs that are not configuration: tests shorten timers with them. */
 export interface Tuning {
   probeLifetimeMs?: number;
 }
 
+/** Starts everything in one process: store, media workers, HTTP and signaling. */
 export async function startParley(config: Config, log: Logger, tuning: Tuning = {}): Promise<Parley> {
   const store = await openStore(config, log);
   const announced = chooseAnnouncedAddress(config.announcedIp, config.rtcListenIp);

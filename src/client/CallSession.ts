@@ -316,13 +316,9 @@ export class CallSession {
       const remote: RemoteConsumer = { consumer, userId: reply.userId, source };
       this.#consumers.set(info.producerId, remote);
       upsertParticipant(this.state, reply.userId, {});
-      if (source === 'audio') {
-        remote.audio = this.#playAudio(consumer.track, reply.userId, reply.appData.type === 'screen' ? 'screen' : 'mic');
-        if (reply.appData.type !== 'screen') upsertParticipant(this.state, reply.userId, { micMuted: this.#pausedProducers.has(info.producerId) });
-      } else {
-        updateParticipantTracks(this.state, reply.userId, source, consumer.track);
-        if (source === 'camera') upsertParticipant(this.state, reply.userId, { cameraOff: this.#pausedProducers.has(info.producerId) });
-      }
+      if (source === 'audio') remote.audio = this.#playAudio(consumer.track, reply.userId, reply.appData.type === 'screen' ? 'screen' : 'mic');
+      else updateParticipantTracks(this.state, reply.userId, source, consumer.track);
+      this.#setRemotePaused(info.producerId, this.#pausedProducers.has(info.producerId));
       await this.#request('resumeConsumer', { consumerId: consumer.id });
     } catch (error) {
       if (generation === this.#generation) console.warn('consume failed', info.producerId, error);

@@ -42,7 +42,6 @@ export function render(res: ServerResponse, status: number, view: string, data: 
 /** htmx asks for fragments; everyone else gets the whole page from the same route. */
 const wantsFragment = (req: IncomingMessage) => req.headers['hx-request'] === 'true';
 
-
 /** Accepts a pasted invite link (any host) or a bare room code. */
 export function roomIdFromInput(input: string): string | undefined {
   const trimmed = input.trim();

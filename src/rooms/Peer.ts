@@ -9,8 +9,16 @@ export interface TransportAppData extends types.AppData {
   connectRequested?: boolean;
 }
 
+export interface PeerLimits {
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
 // Transports: generous enough for a client that makes one per consumer (as the seed's flow does).
-export const PEER_LIMITS = { transports: 64, producers: 8, consumers: 256 } as const;
+export const PEER_LIMITS: PeerLimits = { transports: 64, producers: 8, consumers: 256 };
+/** A connectivity probe sends one test track over one transport: nothing more, since it needs no token. */
+export const PROBE_LIMITS: PeerLimits = { transports: 1, producers: 1, consumers: 0 };
 
 /**
  * One participant of one room, bound to one socket. Owns its transports; closing a transport closes

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import type { MediaWorker } from '../media/MediaWorker.ts';
-import type { Peer } from './Peer.ts';
+import { PEER_LIMITS, PROBE_LIMITS, type Peer, type PeerLimits } from './Peer.ts';
 
 export type RoomCloseReason = 'empty' | 'worker-died' | 'shutdown';
 
@@ -37,6 +37,11 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** What each peer here may hold. */
+  get limits(): PeerLimits {
+    return this.probe ? PROBE_LIMITS : PEER_LIMITS;
   }
 
   addPeer(peer: Peer): void {

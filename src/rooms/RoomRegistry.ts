@@ -79,38 +79,36 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
       else this.#probesByOwner.delete(owner);
     };
     try {
-      const roomId = `probe-${crypto.randomBytes(12).toString('base64url')}`;
-      const mediaWorker = this.#pool.leastLoaded();
-      const room = new Room(roomId, await mediaWorker.createRouter(), mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }), true);
-      this.#rooms.set(roomId, room);
-      room.once('close', (reason) => {
-        release();
-        if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
-        this.emit('roomClosed', room, reason);
-      });
-      return room;
+      return await this.#open(`probe-${crypto.randomBytes(12).toString('base64url')}`, true, release);
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  async #create(roomId: string): Promise<Room> {
+  /** A router on the least-loaded worker and a Room around it, registered until it closes. */
+  async #open(roomId: string, probe: boolean, onClose: (room: Room) => void): Promise<Room> {
     const mediaWorker = this.#pool.leastLoaded();
-    const router = await mediaWorker.createRouter();
-    const room = new Room(roomId, router, mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }));
+    const room = new Room(roomId, await mediaWorker.createRouter(), mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }), probe);
     this.#rooms.set(roomId, room);
     room.once('close', (reason) => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+      onClose(room);
+      this.emit('roomClosed', room, reason);
+    });
+    return room;
+  }
+
+  async #create(roomId: string): Promise<Room> {
+    const room = await this.#open(roomId, false, (closed) => {
       this.#store.clearRoom(roomId).catch((error) => {
-        room.log.warn({ err: error }, 'could not clear room state');
+        closed.log.warn({ err: error }, 'could not clear room state');
         this.markDirty(roomId);
       });
-      this.emit('roomClosed', room, reason);
     });
     // Rooms live in one process; whatever the store remembers for a new room is stale.
     await this.#store.clearRoom(roomId).catch((error) => room.log.warn({ err: error }, 'could not clear stale room state'));
-    room.log.info({ worker: mediaWorker.index }, 'room created');
+    room.log.info({ worker: room.mediaWorker.index }, 'room created');
     return room;
   }
 

@@ -5,7 +5,7 @@ import type { Role, TokenVerifier } from '../auth/tokens.ts';
 import { checkName } from '../shared/names.ts';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
-import { Peer, PEER_LIMITS, type TransportAppData } from '../rooms/Peer.ts';
+import { Peer, type TransportAppData } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { FORGOTTEN_PASSWORD_ROOM, isPasswordRoomId } from '../rooms/roomIds.ts';
@@ -72,8 +72,6 @@ function secretsMatch(given: string, expected: string): boolean {
 
 /** How long a connectivity probe may keep its room before the server ends its socket (a check needs ~10 s). */
 export const PROBE_LIFETIME_MS = 20_000;
-/** A probe sends one test track over one transport: nothing more, since it needs no token. */
-const PROBE_LIMITS = { transports: 1, producers: 1 } as const;
 const PROBE_USER_ID = 'probe';
 
 type Handler<E extends RequestName> = (ctx: HandlerContext, request: ValidRequest<E>) => Promise<ReplyOf<E>>;
@@ -192,7 +190,7 @@ export const handlers: Handlers = {
     const producing = neitherGiven || request.producing === true;
     const consuming = neitherGiven || request.consuming === true;
     if (!producing && !consuming) throw new UserError('a transport must be producing, consuming or both');
-    const limits = room.probe ? PROBE_LIMITS : PEER_LIMITS;
+    const { limits } = room;
     if (peer.transports.size >= limits.transports) throw new UserError(`at most ${limits.transports} transports per participant`);
     const transport = await room.router.createWebRtcTransport<TransportAppData>({
       webRtcServer: room.mediaWorker.webRtcServer,
@@ -224,7 +222,7 @@ export const handlers: Handlers = {
     const { peer, room } = ctx.session.joined();
     const transport = ownTransport(peer, transportId);
     if (!transport.appData.producing) throw new UserError('transport was not created for producing');
-    const limits = room.probe ? PROBE_LIMITS : PEER_LIMITS;
+    const { limits } = room;
     if (peer.producers.size >= limits.producers) throw new UserError(`at most ${limits.producers} producers per participant`);
     const mediaCodecs = rtpParameters.codecs.filter((c) => !/\/(rtx|red|ulpfec|flexfec)$/i.test(c.mimeType));
     if (!mediaCodecs.every((c) => c.mimeType.toLowerCase().startsWith(`${kind}/`))) throw new UserError(`rtpParameters codecs do not match kind ${kind}`);
@@ -248,7 +246,7 @@ export const handlers: Handlers = {
     // as the seed's flow does, means the one it just created).
     const transport = transportId ? ownTransport(peer, transportId) : [...peer.transports.values()].findLast((t) => t.appData.consuming);
     if (!transport || !transport.appData.consuming) throw new UserError('no consuming transport: create one first');
-    if (peer.consumers.size >= PEER_LIMITS.consumers) throw new UserError(`at most ${PEER_LIMITS.consumers} consumers per participant`);
+    if (peer.consumers.size >= room.limits.consumers) throw new UserError(`at most ${room.limits.consumers} consumers per participant`);
     const caps = rtpCapabilities as types.RtpCapabilities;
     if (!(await media('consume', async () => room.router.canConsume({ producerId, rtpCapabilities: caps })))) {
       throw new UserError('cannot consume this producer with the given rtpCapabilities');
