@@ -1,21 +1,25 @@
-# Parley image: docker build -t parley .
+# Parley image: docker build -t parley:0.1.0 -t parley:latest .   (podman: add --format docker)
 # Two stages on the official Node 24 image: "build" installs everything and bundles the browser
 # code; "runtime" gets production dependencies, sources and the bundle only.
 # test/container/steps.test.ts parses this file and runs its steps outside Docker: keep to the
-# instructions it understands (FROM, WORKDIR, ENV, COPY, RUN, USER, EXPOSE, HEALTHCHECK, CMD).
+# instructions it understands (FROM, WORKDIR, ENV, ARG, COPY, RUN, USER, EXPOSE, HEALTHCHECK, CMD, LABEL).
 
 FROM node:24-bookworm-slim AS build
-# Only used when mediasoup's prebuilt worker cannot be used (no prebuilt for this platform, or it
-# does not run): its postinstall then builds mediasoup-worker from source, with pip (meson, ninja),
-# make and g++.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates python3 python3-pip make g++ \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Dependencies first: this layer is rebuilt only when the package files change.
 COPY package.json package-lock.json ./
-# mediasoup's postinstall downloads its prebuilt worker into node_modules/mediasoup/worker/out.
-RUN npm ci --no-audit --no-fund
+# mediasoup's postinstall downloads its prebuilt worker into node_modules/mediasoup/worker/out and
+# checks that it runs here. Only when it cannot (no prebuilt for this platform, or it does not run)
+# does the postinstall build the worker from source, which needs pip (meson, ninja), make and g++:
+# those are then installed and the install is run again. Any other failure of npm ci fails the build.
+RUN if ! npm ci --no-audit --no-fund; then \
+      if [ -x node_modules/mediasoup/worker/out/Release/mediasoup-worker ]; then exit 1; fi; \
+      echo "parley build: mediasoup's prebuilt worker cannot be used here; installing a toolchain to build it from source"; \
+      apt-get update \
+      && apt-get install -y --no-install-recommends ca-certificates python3 python3-pip make g++ \
+      && rm -rf /var/lib/apt/lists/* \
+      && npm ci --no-audit --no-fund; \
+    fi
 COPY build.mjs tsconfig.json ./
 COPY src ./src
 COPY views ./views
@@ -25,6 +29,17 @@ RUN node build.mjs
 RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS runtime
+# OCI labels: `docker image inspect parley` shows what is running. Keep version in step with
+# package.json (a test checks). Where the source lives and which commit: given at build time,
+#   docker build --build-arg SOURCE_URL=https://git.example.com/parley --build-arg REVISION=$(git rev-parse HEAD) …
+ARG SOURCE_URL=""
+ARG REVISION=""
+LABEL org.opencontainers.image.title="Parley" \
+      org.opencontainers.image.description="Self-hosted multi-party video calls: one Node process, mediasoup SFU, Socket.IO signaling." \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${REVISION}"
 ENV NODE_ENV=production
 # Media ports are RTC_PORT .. RTC_PORT+WORKERS-1, each on UDP and TCP (worker i listens on
 # RTC_PORT+i). WORKERS is fixed here rather than left at its default (the number of CPUs) so the
@@ -33,6 +48,9 @@ ENV NODE_ENV=production
 # would connect but carry no media. 2 suits a small server; set WORKERS to the cores you give the
 # container and publish the matching range.
 ENV PORT=3000 RTC_PORT=40000 WORKERS=2
+# Tells the health check that published ports arrive on the container's network address, not on
+# loopback (scripts/healthcheck.mjs).
+ENV PARLEY_IN_CONTAINER=1
 WORKDIR /app
 # Owned by root and not writable by the app: Parley writes nothing to disk.
 COPY --from=build /app/package.json ./
@@ -43,6 +61,9 @@ COPY --from=build /app/public ./public
 COPY --from=build /app/scripts ./scripts
 USER node
 EXPOSE 3000/tcp 40000-40001/udp 40000-40001/tcp
-# Liveness (/healthz); the script speaks HTTPS when TLS_CERT is set.
+# Liveness (/healthz), asked the way a published port reaches Parley; HTTPS when TLS_CERT is set.
+# Podman keeps this only with `podman build --format docker` (its default OCI format drops it).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
+# Stop with `docker stop --time 15` or `docker run --stop-timeout 15`: Parley closes rooms and
+# workers within 10 s of SIGTERM (TIMEOUTS.shutdownForceMs), Docker's default grace is 10 s.
 CMD ["node", "src/main.ts"]

@@ -38,6 +38,7 @@ async function cpuMs(worker: types.Worker): Promise<number> {
 
 export async function mediaBench(server: Parley, options: { consumers: number; seconds: number; kbps: number; packetBytes?: number }): Promise<MediaResult> {
   const roomId = `bench-media-${options.consumers}`;
+  await server.store.registerRoom(roomId); // rooms exist only once minted
   const host = await connectClient(server.url);
   await host.ok('joinRoom', { roomId, userId: host.userId, userName: 'Bench host' });
   const room = server.registry.get(roomId)!;

@@ -42,6 +42,7 @@ async function joinBots(server: Parley): Promise<{ bots: Bot[]; rows: [string, s
   const t0 = performance.now();
   const bots = await pool(Array.from({ length: BOTS }, (_, i) => i), CONCURRENCY, async (i): Promise<Bot> => {
     const roomId = `bench-${Math.floor(i / ROOM_SIZE)}`;
+    await server.store.registerRoom(roomId); // rooms exist only once minted (as POST /rooms would)
     const start = performance.now();
     const client = await connectClient(server.url);
     const connected = performance.now();
@@ -102,6 +103,7 @@ async function createRooms(server: Parley): Promise<[string, string][]> {
     clients.map(async (client, c) => {
       for (let k = 0; k < perClient && c * perClient + k < ROOMS; k++) {
         const roomId = `bench-new-${c}-${k}`;
+        await server.store.registerRoom(roomId);
         const start = performance.now();
         await client.ok('joinRoom', { roomId, userId: client.userId, userName: 'Creator' });
         latency.push(performance.now() - start);

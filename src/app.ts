@@ -1,15 +1,25 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { PasswordGuesses } from './auth/guessBudget.ts';
 import { TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { RateLimits } from './signaling/rateLimits.ts';
+import { startMetricsListener } from './http/metricsEndpoint.ts';
 import { createRequestHandler } from './http/routes.ts';
+import { StatsHistory } from './admin/history.ts';
+import { Moderation } from './admin/Moderation.ts';
+import { logPresence } from './webhooks/presenceLog.ts';
+import { Webhooks } from './webhooks/Webhooks.ts';
 import type { Logger } from './log.ts';
 import { chooseAnnouncedAddress } from './media/announcedIp.ts';
 import { Metrics } from './metrics.ts';
+import { AddressSlots } from './net/addressSlots.ts';
+import { ClientResolver } from './net/clientResolver.ts';
+import { acceptProxyProtocol } from './net/proxyProtocol.ts';
 import { resolveWorkerBin } from './media/workerBin.ts';
 import { WorkerPool } from './media/WorkerPool.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
@@ -18,10 +28,14 @@ import { settlesWithin } from './shared/time.ts';
 import { MemoryRoomStateStore } from './store/MemoryRoomStateStore.ts';
 import { RedisRoomStateStore } from './store/RedisRoomStateStore.ts';
 import type { RoomStateStore } from './store/RoomStateStore.ts';
+import type { Services } from './services.ts';
+import { TIMEOUTS } from './timeouts.ts';
 
 export interface Parley {
   config: Config;
   url: string;
+  /** The METRICS_PORT listener's base URL, when there is one. */
+  metricsUrl: string | undefined;
   httpServer: http.Server | https.Server;
   metrics: Metrics;
   pool: WorkerPool;
@@ -32,9 +46,19 @@ export interface Parley {
   close(): Promise<void>;
 }
 
-/** Knobs that are not configuration: tests shorten timers with them. */
+/** Knobs that are not configuration (no environment variable sets them): tests use them. */
 export interface Tuning {
+  /** Default TIMEOUTS.probeLifetimeMs. */
   probeLifetimeMs?: number;
+  /** Default TIMEOUTS.socketConnectMs. */
+  socketConnectTimeoutMs?: number;
+  /**
+   * Test servers only: a loopback client that no proxy speaks for (no TRUST_PROXY, no forwarding
+   * header, no PROXY header) skips every per-address and per-socket limit, so a suite of bots on
+   * 127.0.0.1 is not throttled. Never set in production: behind a proxy on the same machine it
+   * would switch every limit off.
+   */
+  exemptLoopback?: boolean;
 }
 
 /** Starts everything in one process: store, media workers, HTTP and signaling. */
@@ -57,59 +81,78 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     await store.close();
     throw error;
   }
-  const registry = new RoomRegistry(pool, store, config.emptyRoomGraceMs, log);
+  const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, log });
   const metrics = new Metrics(registry, pool);
-  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: TIMEOUTS.redisCommandMs }) : undefined;
   limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
   const limits = new RateLimits(config.rateLimits, limiterRedis);
-  const handler = createRequestHandler({ pool, store, registry, metrics, config, limits });
+  const tokens =
+    config.authSecret || config.authPublicKey
+      ? new TokenVerifier({ secret: config.authSecret, publicKeyPem: config.authPublicKey, audience: config.authAudience, issuer: config.authIssuer, maxAgeSeconds: config.authMaxTokenAgeSeconds })
+      : undefined;
+  const clients = new ClientResolver({ trustProxy: config.trustProxy, proxyProtocol: config.proxyProtocol, exemptLoopback: tuning.exemptLoopback ?? false, log });
+  const guesses = new PasswordGuesses(limiterRedis);
+  const seats = new AddressSlots(config.caps.seatsPerAddress);
+  const moderation = new Moderation(registry, log);
+  const statsHistory = config.adminToken ? new StatsHistory(registry, pool).start() : undefined;
+  logPresence(registry, log, config.nodeId);
+  const webhooks = config.webhook ? new Webhooks({ ...config.webhook, log }).follow(registry) : undefined;
+  const services: Services = { config, log, pool, registry, store, limits, tokens, metrics, clients, guesses, seats, moderation, statsHistory };
+  const handler = createRequestHandler(services);
   const onRequest: http.RequestListener = (req, res) => {
     handler(req, res).catch((error) => {
-      log.error({ err: error, url: req.url }, 'http handler failed');
+      const requestId = crypto.randomUUID();
+      log.error({ err: error, url: req.url, request_id: requestId }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('internal error');
+      res.end(`internal error (request id ${requestId})`);
     });
   };
   const httpServer = config.tls
     ? https.createServer({ cert: fs.readFileSync(config.tls.cert), key: fs.readFileSync(config.tls.key) }, onRequest)
     : http.createServer(onRequest);
-  const tokens = config.authSecret || config.authPublicKey ? new TokenVerifier({ secret: config.authSecret, publicKeyPem: config.authPublicKey }) : undefined;
-  const signaling = new SignalingServer({
-    limits,
-    tokens,
-    httpServer,
-    registry,
-    store,
-    log,
-    allowedOrigins: config.allowedOrigins,
-    trustProxy: config.trustProxy,
-    probeLifetimeMs: tuning.probeLifetimeMs,
-    onSignalingError: (event, kind) => metrics.signalingErrors.inc({ event, kind }),
-  });
+  // A connection must send its request headers soon: a slow or silent client holds no socket for long.
+  httpServer.headersTimeout = TIMEOUTS.httpHeadersMs;
+  if (config.proxyProtocol) acceptProxyProtocol(httpServer, { isProxy: (address) => clients.isTrustedPeer(address), timeoutMs: TIMEOUTS.proxyHeaderMs, log });
+  const signaling = new SignalingServer(httpServer, services, { connectTimeoutMs: tuning.socketConnectTimeoutMs });
+  moderation.attach(signaling.io);
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
+  let metricsListener;
+  try {
+    metricsListener = await startMetricsListener(config.metrics, metrics);
+  } catch (error) {
+    httpServer.close();
+    await pool.close();
+    await store.close();
+    throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port}: ${(error as Error).message}`);
+  }
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
-  log.info({ url, workers: config.workers, rtcPorts: `${config.rtcPort}-${config.rtcPort + config.workers - 1}`, announcedAddress: announced.address, store: store.kind }, 'parley listening');
+  log.info({ url, metricsUrl: metricsListener?.url, workers: config.workers, rtcPorts: `${config.rtcPort}-${config.rtcPort + config.workers - 1}`, announcedAddress: announced.address, store: store.kind }, 'parley listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      statsHistory?.stop();
       registry.closeAll('shutdown');
+      const webhooksFlushed = webhooks?.close();
       // Clients have had their notice; a lingering keep-alive or long-poll must not hold up the exit.
       const signalingClosed = signaling.close();
-      await settlesWithin(signalingClosed, 2000);
+      await settlesWithin(signalingClosed, TIMEOUTS.shutdownStepMs);
       httpServer.closeAllConnections();
-      await settlesWithin(signalingClosed, 2000);
+      metricsListener?.server.close();
+      metricsListener?.server.closeAllConnections();
+      await settlesWithin(signalingClosed, TIMEOUTS.shutdownStepMs);
       await pool.close();
       await store.close();
       limiterRedis?.disconnect();
+      await webhooksFlushed;
     })());
 
-  return { config, url, httpServer, metrics, pool, registry, store, signaling, announcedAddress: announced.address, close };
+  return { config, url, metricsUrl: metricsListener?.url, httpServer, metrics, pool, registry, store, signaling, announcedAddress: announced.address, close };
 }
 
 async function openStore(config: Config, log: Logger): Promise<RoomStateStore> {

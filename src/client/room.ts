@@ -1,27 +1,13 @@
 import Alpine from '@alpinejs/csp';
-import { checkName, initials } from '../shared/names.ts';
-import { CallSession } from './CallSession.ts';
-import { bestGrid } from './layout.ts';
-import { acquireLocalTracks, mediaDevicesAvailable } from './localMedia.ts';
-import { addNotice, createRoomStore, listTiles, media, setPinnedTile, spotlightKey, toggleLayout, type RoomStore, type Tile } from './roomStore.ts';
+import type { RtpCapabilities } from '../signaling/protocol.ts';
+import { checkName } from '../shared/names.ts';
+import { Call } from './Call.ts';
+import { acquireLocalTracks, mediaDevicesAvailable, type LocalTracks } from './localMedia.ts';
+import { takeRoomToken, tokenSubject } from './roomToken.ts';
+import { addNotice, createRoomStore, toggleLayout, type RoomStore } from './roomStore.ts';
+import { stageBindings } from './stage.ts';
 
 const NAME_KEY = 'parley.name';
-const GAP = 10;
-
-interface TileView extends Tile {
-  name: string;
-  label: string;
-  isScreen: boolean;
-  isLocal: boolean;
-  initials: string;
-  micMuted: boolean;
-  cameraOff: boolean;
-  showVideo: boolean;
-  showAvatar: boolean;
-  pinned: boolean;
-  pinLabel: string;
-  version: number;
-}
 
 function readStoredName(): string {
   try {
@@ -37,12 +23,35 @@ function newUserId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** The router's RTP capabilities, embedded in the page so the media device loads before the click. */
+function embeddedCapabilities(): RtpCapabilities | undefined {
+  const text = document.getElementById('router-rtp-capabilities')?.textContent;
+  try {
+    return text ? (JSON.parse(text) as RtpCapabilities) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const NO_TRACKS: LocalTracks = { audio: null, video: null, problem: null };
+
 Alpine.data('call', () => {
-  let session: CallSession | undefined;
+  const component = callPage();
+  // The stage's getters join the component as getters (a spread would freeze their values).
+  return Object.defineProperties(component, Object.getOwnPropertyDescriptors(stageBindings()));
+});
+
+function callPage() {
+  let call: Call;
   let state: RoomStore;
+  /** Camera and microphone, asked for as the page opens: the preview shows them, the join sends them. */
+  let tracks: Promise<LocalTracks> = Promise.resolve(NO_TRACKS);
+  /** A deployment that admits people with signed tokens hands them out in the link: /r/<id>?token=… */
+  let token: string | undefined;
   return {
     state: undefined as unknown as RoomStore,
     needsName: true,
+    hasPreview: false,
     nameDraft: readStoredName(),
     nameError: '',
     passwordError: '',
@@ -51,7 +60,8 @@ Alpine.data('call', () => {
     init(this: any) {
       const roomId: string = this.$el.dataset.roomId;
       // The seed's RoomStore, as this page's Alpine store.
-      Alpine.store('room', createRoomStore(roomId, newUserId()));
+      token = takeRoomToken(roomId);
+      Alpine.store('room', createRoomStore(roomId, tokenSubject(token) ?? newUserId()));
       state = Alpine.store('room') as RoomStore;
       this.state = state;
       if (!window.isSecureContext || !mediaDevicesAvailable()) {
@@ -65,10 +75,17 @@ Alpine.data('call', () => {
         queueMicrotask(() => this.layoutGrid());
       });
       this.$nextTick(() => this.$refs.nameInput?.focus());
+      call = new Call(state);
+      // Everything that does not need the name starts now: the socket, the media device, the camera.
+      call.prepare(embeddedCapabilities());
+      if (window.isSecureContext && mediaDevicesAvailable()) {
+        tracks = acquireLocalTracks();
+        void tracks.then((t) => this.showPreview(t.video));
+      }
       (window as unknown as { parley: unknown }).parley = {
         state,
-        stats: () => session?.stats(),
-        socketId: () => session?.socketId,
+        stats: () => call.stats(),
+        socketId: () => call.socketId,
       };
     },
 
@@ -100,24 +117,27 @@ Alpine.data('call', () => {
       }
       this.passwordError = '';
       this.needsName = false;
+      this.showPreview(null);
       state.setLocalUserName(check.name);
-      // A deployment that admits people with signed tokens hands them out in the link: /r/<id>?token=…
-      const token = new URLSearchParams(location.search).get('token') ?? undefined;
-      session = new CallSession(state, check.name, {
+      const admission = {
         password: passwordInput?.value || undefined,
         token,
-        onRefused: (message) => {
+        onRefused: (code: string, message: string) => {
           this.needsName = true;
-          if (/password/.test(message)) this.passwordError = message.charAt(0).toUpperCase() + message.slice(1) + '.';
+          void tracks.then((t) => this.showPreview(t.video));
+          if (code === 'password_required' || code === 'password_wrong') this.passwordError = message.charAt(0).toUpperCase() + message.slice(1) + '.';
           else this.nameError = `You cannot join: ${message}.`;
         },
-      });
-      const tracks = await acquireLocalTracks();
-      // Keyed 'camera' when the camera failed, so a later retry with the camera button replaces it rather than stacking a copy.
-      if (tracks.problem) addNotice(state, tracks.video ? 'devices' : 'camera', 'warn', tracks.problem);
-      session.setLocalTracks(tracks.audio, tracks.video);
-      state.local.screenAvailable = !!navigator.mediaDevices?.getDisplayMedia;
-      session.start();
+      };
+      call.join(check.name, admission, tracks);
+    },
+
+    /** The camera preview on the name screen (released from the element once the call shows the camera). */
+    showPreview(this: any, video: MediaStreamTrack | null) {
+      const preview: HTMLVideoElement | undefined = this.$refs.preview;
+      if (!preview) return;
+      this.hasPreview = video !== null && this.needsName;
+      preview.srcObject = this.hasPreview ? new MediaStream([video!]) : null;
     },
 
     // ——— Top bar ———
@@ -147,79 +167,6 @@ Alpine.data('call', () => {
         window.prompt('Copy this invite link:', link);
       }
       setTimeout(() => (this.inviteLabel = 'Copy invite link'), 2000);
-    },
-
-    // ——— Tiles ———
-    get tiles(): TileView[] {
-      if (!state) return [];
-      return listTiles(state).map((tile) => {
-        const p = state.participants[tile.userId]!;
-        const isScreen = tile.source === 'screen';
-        const hasVideo = media.has(tile.key) && (isScreen || !p.cameraOff);
-        const name = p.name || 'Guest';
-        const who = p.isLocal ? `${name} (you)` : name;
-        const pinned = state.pinnedTileKey === tile.key;
-        return {
-          ...tile,
-          name: isScreen ? `${who} · screen` : who,
-          label: isScreen ? `${name}'s screen` : who,
-          isScreen,
-          isLocal: p.isLocal,
-          initials: initials(name),
-          micMuted: !isScreen && p.micMuted,
-          cameraOff: !isScreen && p.cameraOff,
-          showVideo: hasVideo,
-          showAvatar: !hasVideo,
-          pinned,
-          pinLabel: pinned ? `Unpin ${isScreen ? `${name}'s screen` : name}` : `Pin ${isScreen ? `${name}'s screen` : name}`,
-          version: p.mediaVersion,
-        };
-      });
-    },
-    get spotlightTile(): string | undefined {
-      return state ? spotlightKey(state, listTiles(state)) : undefined;
-    },
-    get mainTiles(): TileView[] {
-      const tiles = this.tiles;
-      if (state?.layout !== 'spotlight') return tiles;
-      const key = this.spotlightTile;
-      return tiles.filter((t) => t.key === key);
-    },
-    get stripTiles(): TileView[] {
-      if (state?.layout !== 'spotlight') return [];
-      const key = this.spotlightTile;
-      return this.tiles.filter((t) => t.key !== key);
-    },
-    get hasStrip() {
-      return this.stripTiles.length > 0;
-    },
-    get stageClass() {
-      return state?.layout === 'spotlight' ? 'is-spotlight' : 'is-grid';
-    },
-    tileClass(this: any) {
-      const t: TileView = this.tile;
-      return [t.isScreen ? 'is-screen' : '', t.isLocal ? 'is-local' : '', t.pinned ? 'is-pinned' : '', t.key === this.spotlightTile && state.layout === 'spotlight' ? 'is-main' : ''].join(' ');
-    },
-    bindVideo(this: any) {
-      const t: TileView = this.tile;
-      void t.version;
-      const el = this.$el as HTMLVideoElement;
-      const stream = media.get(t.key) ?? null;
-      if (el.srcObject !== stream) el.srcObject = stream;
-      if (stream) el.play().catch(() => {});
-    },
-    togglePin(this: any) {
-      const t: TileView = this.tile;
-      setPinnedTile(state, state.pinnedTileKey === t.key ? null : t.key);
-    },
-    layoutGrid(this: any) {
-      const main: HTMLElement | undefined = this.$refs.main;
-      if (!main || !state) return;
-      const count = Math.max(1, this.mainTiles.length);
-      const { tileW, tileH } = bestGrid(count, main.clientWidth, main.clientHeight, GAP);
-      main.style.setProperty('--tile-w', `${tileW}px`);
-      main.style.setProperty('--tile-h', `${tileH}px`);
-      main.style.setProperty('--gap', `${GAP}px`);
     },
 
     // ——— Controls ———
@@ -278,23 +225,23 @@ Alpine.data('call', () => {
       return state?.layout === 'spotlight' ? 'true' : 'false';
     },
     toggleMic() {
-      void session?.toggleMic();
+      void call.local.toggleMic();
     },
     toggleCamera() {
-      void session?.toggleCamera();
+      void call.local.toggleCamera();
     },
     toggleScreen() {
-      void session?.toggleScreen();
+      void call.local.toggleScreen();
     },
     toggleLayout() {
       toggleLayout(state);
     },
     async endCall() {
-      await session?.leave();
+      await call.leave();
       location.assign(`/r/${encodeURIComponent(state.roomId)}/left`);
     },
   };
-});
+}
 
 window.Alpine = Alpine;
 Alpine.start();

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import type { RoomStateStore } from '../store/RoomStateStore.ts';
+import { TIMEOUTS } from '../timeouts.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -12,7 +13,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export async function readiness(pool: WorkerPool, store: RoomStateStore): Promise<{ ready: boolean; workers: boolean; store: boolean }> {
   const storeOk = await Promise.race([
     store.ping().then(() => true, () => false),
-    new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false).unref()),
+    new Promise<boolean>((resolve) => setTimeout(resolve, TIMEOUTS.readinessPingMs, false).unref()),
   ]);
   const workersOk = pool.healthy;
   return { ready: workersOk && storeOk, workers: workersOk, store: storeOk };

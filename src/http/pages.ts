@@ -6,7 +6,8 @@ import { Eta } from 'eta';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { roomIdSchema } from '../signaling/schemas.ts';
 import { StoreUnavailableError, type RoomStateStore } from '../store/RoomStateStore.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { hashPassword, PasswordBusyError } from '../auth/passwords.ts';
+import { assetUrl } from './assets.ts';
 import { readForm } from './forms.ts';
 import { contentSecurityPolicy } from './security.ts';
 import { isPasswordRoomId, mintRoomId } from '../rooms/roomIds.ts';
@@ -36,7 +37,13 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
 export function render(res: ServerResponse, status: number, view: string, data: Record<string, unknown> = {}): void {
   const cspNonce = crypto.randomBytes(16).toString('base64');
   res.setHeader('content-security-policy', contentSecurityPolicy(cspNonce));
-  sendHtml(res, status, eta.render(view, { ...data, cspNonce }));
+  // Templates link built assets by logical name: <script src="<%= it.asset('room.js') %>">.
+  sendHtml(res, status, eta.render(view, { ...data, cspNonce, asset: assetUrl }));
+}
+
+/** JSON safe inside a <script type="application/json"> element (no "</script>" can close it early). */
+function jsonForScript(value: unknown): string | undefined {
+  return value === undefined ? undefined : JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
 /** htmx asks for fragments; everyone else gets the whole page from the same route. */
@@ -66,6 +73,10 @@ export const pages = {
       await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
     } catch (error) {
       if (error instanceof StoreUnavailableError) return storeUnavailable(res, wantsFragment(req));
+      if (error instanceof PasswordBusyError) {
+        res.setHeader('retry-after', '2');
+        return render(res, 503, wantsFragment(req) ? 'partials/create-error' : 'home', { title: 'Parley', createError: 'Parley is busy right now. Try again in a moment.' });
+      }
       throw error;
     }
     const data = { title: 'Parley', created: { roomId, link: `${origin}/r/${roomId}` } };
@@ -96,10 +107,13 @@ export const pages = {
       return render(res, 410, 'error', { title: 'Room no longer available', heading: 'This room is no longer available', message: 'It was protected by a password that this server no longer knows (it restarted, or the room expired). Ask for a new invite, or start a new call.' });
     }
     // With tokens, the token issuer names the rooms: any well-formed id is a room, the token decides at join.
-    if (!info && !deps.registry.get(rawRoomId) && !deps.tokensRequired) {
+    // Without, only minted rooms exist: a live room the store has forgotten takes no newcomers either.
+    if (!info && !deps.tokensRequired) {
       return render(res, 404, 'error', { title: 'Room not found', heading: 'This room does not exist', message: 'The link may be mistyped or the room may have expired. Ask for a new invite, or start a new call.' });
     }
-    render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId, needsPassword: !!info?.passwordHash });
+    // The media device loads from these before the person clicks Join (the same for every router).
+    const rtpCapabilitiesJson = jsonForScript(deps.registry.routerRtpCapabilities);
+    render(res, 200, 'room', { title: 'Parley call', roomId: rawRoomId, needsPassword: !!info?.passwordHash, rtpCapabilitiesJson });
   },
 
   left(_req: IncomingMessage, res: ServerResponse, rawRoomId: string) {

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import { settlesWithin } from '../shared/time.ts';
+import { TIMEOUTS } from '../timeouts.ts';
+import { MEDIA_CODECS } from './codecs.ts';
 import { MediaWorker } from './MediaWorker.ts';
-
-const WORKER_EXIT_TIMEOUT_MS = 5000;
 
 function killQuietly(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -32,6 +33,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
   readonly #options: WorkerPoolOptions;
   readonly #log: Logger;
   #closed = false;
+  #rtpCapabilities: types.RtpCapabilities | undefined;
 
   constructor(options: WorkerPoolOptions) {
     super();
@@ -42,6 +44,16 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
   async start(): Promise<void> {
     const indexes = Array.from({ length: this.#options.count }, (_, i) => i);
     await Promise.all(indexes.map((i) => this.#spawn(i)));
+    // Every router is made from the same codec list, so one throwaway router tells what all offer.
+    const sample = await this.leastLoaded().worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    this.#rtpCapabilities = sample.rtpCapabilities;
+    sample.close();
+  }
+
+  /** The RTP capabilities every room's router has (known once start() resolved). */
+  get routerRtpCapabilities(): types.RtpCapabilities {
+    if (!this.#rtpCapabilities) throw new Error('worker pool not started');
+    return this.#rtpCapabilities;
   }
 
   get workers(): MediaWorker[] {
@@ -94,7 +106,7 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
       this.emit('workerReplaced', worker);
     } catch (error) {
       if (this.#closed) return;
-      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      const delay = Math.min(TIMEOUTS.workerRespawnMaxBackoffMs, 250 * 2 ** attempt);
       this.#log.error({ err: error, worker: index, attempt, retryInMs: delay }, 'could not replace mediasoup worker');
       setTimeout(() => void this.#replace(index, attempt + 1), delay).unref();
     }
@@ -111,10 +123,10 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
       });
       w.close();
       // A worker that ignores its close (wedged) must not keep the process from exiting.
-      if (!(await settlesWithin(exited, WORKER_EXIT_TIMEOUT_MS))) {
+      if (!(await settlesWithin(exited, TIMEOUTS.workerExitMs))) {
         this.#log.warn({ worker: w.index, pid: w.worker.pid }, 'mediasoup worker did not exit: killing it');
         killQuietly(w.worker.pid);
-        await settlesWithin(exited, 1000);
+        await settlesWithin(exited, TIMEOUTS.workerKillMs);
       }
     });
     this.#workers.clear();

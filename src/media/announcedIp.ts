@@ -1,15 +1,10 @@
 import os from 'node:os';
+import { isPrivateIPv4 } from '../net/clientAddress.ts';
 
 export interface AnnouncedAddressChoice {
   address: string | undefined;
   /** Why this address, or what is wrong with it: logged loudly at start when present. */
   warning?: string;
-}
-
-const PRIVATE_V4 = [/^10\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^169\.254\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
-
-export function isPrivateIPv4(address: string): boolean {
-  return PRIVATE_V4.some((re) => re.test(address)) || address.startsWith('127.');
 }
 
 /**

@@ -1,6 +1,10 @@
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Role } from '../auth/tokens.ts';
+import type { PeerLimits } from './RoomPolicy.ts';
+
+export { PEER_LIMITS, type PeerLimits } from './RoomPolicy.ts';
 
 export interface TransportAppData extends types.AppData {
   producing: boolean;
@@ -9,22 +13,19 @@ export interface TransportAppData extends types.AppData {
   connectRequested?: boolean;
 }
 
-export interface PeerLimits {
-  transports: number;
-  producers: number;
-  consumers: number;
+/** What happens to a peer's producers; its Room passes these on with the peer attached. */
+export interface PeerEvents {
+  producerAdded: [types.Producer];
+  producerClosed: [types.Producer];
+  producerPaused: [types.Producer];
+  producerResumed: [types.Producer];
 }
-
-// Transports: generous enough for a client that makes one per consumer (as the seed's flow does).
-export const PEER_LIMITS: PeerLimits = { transports: 64, producers: 8, consumers: 256 };
-/** A connectivity probe sends one test track over one transport: nothing more, since it needs no token. */
-export const PROBE_LIMITS: PeerLimits = { transports: 1, producers: 1, consumers: 0 };
 
 /**
  * One participant of one room, bound to one socket. Owns its transports; closing a transport closes
  * its producers and consumers inside mediasoup, and the observers below keep the Maps in step.
  */
-export class Peer {
+export class Peer extends EventEmitter<PeerEvents> {
   readonly userId: string;
   readonly userName: string;
   readonly socketId: string;
@@ -34,9 +35,11 @@ export class Peer {
   readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  readonly #reserved: PeerLimits = { transports: 0, producers: 0, consumers: 0 };
   #closed = false;
 
   constructor(userId: string, userName: string, socketId: string, role: Role = 'guest') {
+    super();
     this.userId = userId;
     this.userName = userName;
     this.socketId = socketId;
@@ -47,34 +50,58 @@ export class Peer {
     return this.#closed;
   }
 
-  addTransport(transport: types.WebRtcTransport<TransportAppData>): void {
-    if (this.#closed) {
-      transport.close();
-      return;
-    }
+  /**
+   * Holds a place for one more object of `kind` while it is being made (a socket's requests may run
+   * concurrently, so counting the Map alone would let a burst overshoot `limit`). Undefined when the
+   * peer has or is making `limit` of them already; otherwise call the returned release when done.
+   */
+  reserve(kind: keyof PeerLimits, limit: number): (() => void) | undefined {
+    if (this[kind].size + this.#reserved[kind] >= limit) return undefined;
+    this.#reserved[kind]++;
+    let held = true;
+    return () => {
+      if (held) this.#reserved[kind]--;
+      held = false;
+    };
+  }
+
+  /** False (and the transport closed) when this peer is already gone. */
+  addTransport(transport: types.WebRtcTransport<TransportAppData>): boolean {
+    if (!this.#admit(transport)) return false;
     this.transports.set(transport.id, transport);
     transport.observer.once('close', () => this.transports.delete(transport.id));
+    return true;
   }
 
-  addProducer(producer: types.Producer): void {
-    if (this.#closed) {
-      producer.close();
-      return;
-    }
+  /** False (and the producer closed) when this peer or the producer is already gone. */
+  addProducer(producer: types.Producer): boolean {
+    if (!this.#admit(producer)) return false;
     this.producers.set(producer.id, producer);
-    producer.observer.once('close', () => this.producers.delete(producer.id));
+    producer.observer.on('pause', () => this.emit('producerPaused', producer));
+    producer.observer.on('resume', () => this.emit('producerResumed', producer));
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      this.emit('producerClosed', producer);
+    });
+    this.emit('producerAdded', producer);
+    return true;
   }
 
-  addConsumer(consumer: types.Consumer): void {
-    if (this.#closed) {
-      consumer.close();
-      return;
-    }
+  /** False (and the consumer closed) when this peer or the consumer is already gone. */
+  addConsumer(consumer: types.Consumer): boolean {
+    if (!this.#admit(consumer)) return false;
     this.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    return true;
   }
 
-  /** Closes everything this peer owns. Idempotent. */
+  #admit(object: { closed: boolean; close(): void }): boolean {
+    if (!this.#closed && !object.closed) return true;
+    object.close();
+    return false;
+  }
+
+  /** Closes everything this peer owns (its producers report producerClosed). Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

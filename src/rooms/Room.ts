@@ -2,36 +2,67 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import type { MediaWorker } from '../media/MediaWorker.ts';
-import { PEER_LIMITS, PROBE_LIMITS, type Peer, type PeerLimits } from './Peer.ts';
+import type { Peer } from './Peer.ts';
+import type { RoomPolicy } from './RoomPolicy.ts';
 
-export type RoomCloseReason = 'empty' | 'worker-died' | 'shutdown';
+export type RoomCloseReason = 'empty' | 'expired' | 'worker-died' | 'shutdown';
+/** 'replaced': the same user took its seat over from a new connection (a reconnect), so it never left. */
+export type PeerLeftReason = 'left' | 'replaced';
 
 /**
- * A call: one mediasoup router on one worker, and its peers keyed by userId. An empty room closes
- * after a grace period, so a quick reload does not tear the router down. A probe room (the
- * connectivity check's private room of one) closes as soon as its peer is gone.
+ * What happens in a room, for whoever tells the participants (signaling/RoomBroadcaster.ts). Nothing
+ * is emitted once the room is closed except `closed` itself: peers do not "leave" a room that ends.
  */
-export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
+export interface RoomEvents {
+  peerJoined: [Peer];
+  peerLeft: [Peer, PeerLeftReason];
+  producerAdded: [Peer, types.Producer];
+  producerClosed: [Peer, types.Producer];
+  producerPaused: [Peer, types.Producer];
+  producerResumed: [Peer, types.Producer];
+  closed: [RoomCloseReason];
+}
+
+export interface RoomOptions {
+  id: string;
+  router: types.Router;
+  mediaWorker: MediaWorker;
+  policy: RoomPolicy;
+  /** How long an empty room keeps its router (unless its policy closes it when empty). */
+  emptyGraceMs: number;
+  log: Logger;
+}
+
+/**
+ * One mediasoup router on one worker, and its peers keyed by userId, living by its RoomPolicy. An
+ * empty room closes after a grace period, so a quick reload does not tear the router down. Closing
+ * cascades: peers close (their transports, producers and consumers with them), then the router.
+ */
+export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
   readonly router: types.Router;
   readonly mediaWorker: MediaWorker;
+  readonly policy: RoomPolicy;
   readonly log: Logger;
   readonly peers = new Map<string, Peer>();
-  readonly probe: boolean;
   readonly #emptyGraceMs: number;
   #emptyTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(id: string, router: types.Router, mediaWorker: MediaWorker, emptyGraceMs: number, log: Logger, probe = false) {
+  constructor(options: RoomOptions) {
     super();
-    this.id = id;
-    this.probe = probe;
-    this.router = router;
-    this.mediaWorker = mediaWorker;
-    this.#emptyGraceMs = emptyGraceMs;
-    this.log = log;
+    this.id = options.id;
+    this.router = options.router;
+    this.mediaWorker = options.mediaWorker;
+    this.policy = options.policy;
+    this.#emptyGraceMs = options.emptyGraceMs;
+    this.log = options.log;
     // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
-    router.observer.once('close', () => this.close(mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
+    this.router.observer.once('close', () => this.close(this.mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
+    if (this.policy.lifetimeMs !== undefined) {
+      this.#expiryTimer = setTimeout(() => this.close('expired'), this.policy.lifetimeMs).unref();
+    }
     this.#armEmptyTimer();
   }
 
@@ -39,24 +70,33 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
     return this.#closed;
   }
 
-  /** What each peer here may hold. */
-  get limits(): PeerLimits {
-    return this.probe ? PROBE_LIMITS : PEER_LIMITS;
-  }
-
+  /** Seats `peer`; its userId must be free (take a seat over with removePeer(old, 'replaced') first). */
   addPeer(peer: Peer): void {
     if (this.#closed) throw new Error('room is closed');
+    if (this.peers.has(peer.userId)) throw new Error(`userId ${peer.userId} already has a seat`);
     this.peers.set(peer.userId, peer);
     clearTimeout(this.#emptyTimer);
     this.#emptyTimer = undefined;
+    for (const event of ['producerAdded', 'producerClosed', 'producerPaused', 'producerResumed'] as const) {
+      peer.on(event, (producer) => this.#emit(event, peer, producer));
+    }
+    this.#emit('peerJoined', peer);
   }
 
-  /** Removes and closes the peer if it is still the one registered under its userId. */
-  removePeer(peer: Peer): void {
-    if (this.peers.get(peer.userId) === peer) this.peers.delete(peer.userId);
+  /**
+   * Closes `peer` and frees its seat if it still holds it. Its producers close first (producerClosed
+   * each), then peerLeft. Idempotent; a no-op but for closing the peer once the room is closed.
+   */
+  removePeer(peer: Peer, reason: PeerLeftReason = 'left'): void {
+    const seated = this.peers.get(peer.userId) === peer;
+    if (seated) this.peers.delete(peer.userId);
     peer.close();
-    if (this.peers.size === 0 && this.probe) this.close('empty');
-    else if (this.peers.size === 0) this.#armEmptyTimer();
+    peer.removeAllListeners();
+    if (!seated || this.#closed) return;
+    this.#emit('peerLeft', peer, reason);
+    if (this.peers.size > 0) return;
+    if (this.policy.closeWhenEmpty) this.close('empty');
+    else this.#armEmptyTimer();
   }
 
   findProducer(producerId: string): { producer: types.Producer; owner: Peer } | undefined {
@@ -67,24 +107,31 @@ export class Room extends EventEmitter<{ close: [RoomCloseReason] }> {
     return undefined;
   }
 
+  #emit<E extends Exclude<keyof RoomEvents, 'closed'>>(event: E, ...args: RoomEvents[E]): void {
+    if (!this.#closed) (this.emit as (event: E, ...rest: RoomEvents[E]) => boolean)(event, ...args);
+  }
+
   #armEmptyTimer(): void {
     if (this.#closed || this.#emptyTimer) return;
     this.#emptyTimer = setTimeout(() => {
       this.#emptyTimer = undefined;
       if (this.peers.size === 0) this.close('empty');
-    }, this.#emptyGraceMs);
-    this.#emptyTimer.unref();
+    }, this.#emptyGraceMs).unref();
   }
 
-  /** Closes peers and the router. Idempotent. */
+  /** Closes peers and the router, then emits `closed`. Idempotent. */
   close(reason: RoomCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
-    for (const peer of this.peers.values()) peer.close();
+    clearTimeout(this.#expiryTimer);
+    for (const peer of this.peers.values()) {
+      peer.close();
+      peer.removeAllListeners();
+    }
     this.peers.clear();
     this.router.close();
     this.log.info({ reason }, 'room closed');
-    this.emit('close', reason);
+    this.emit('closed', reason);
   }
 }

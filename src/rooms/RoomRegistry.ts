@@ -1,38 +1,47 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
-import type { RoomStateStore } from '../store/RoomStateStore.ts';
-import { Room, type RoomCloseReason } from './Room.ts';
+import { AddressSlots } from '../net/addressSlots.ts';
+import { UserError } from '../signaling/errors.ts';
+import { Room } from './Room.ts';
+import { CALL_POLICY, probePolicy, type RoomPolicy } from './RoomPolicy.ts';
 
-/** Connectivity checks running at once, server-wide: each holds a router for up to a minute. */
+/** Connectivity checks running at once, server-wide: each holds a router for up to its lifetime. */
 export const MAX_PROBES = 32;
-/** …and per client address (its /64 for IPv6), so a few addresses cannot hold every slot. */
+/**
+ * …and per client address, so a few addresses cannot hold every slot: an IPv4 address or IPv6 /64
+ * holds 2, a /56 4 and a /48 8 (AddressSlots), so one subscriber's prefix cannot hold them all either.
+ */
 export const MAX_PROBES_PER_OWNER = 2;
+
+export interface RoomRegistryOptions {
+  /** How long an empty call keeps its router (EMPTY_ROOM_GRACE_MS). */
+  emptyGraceMs: number;
+  /** How long a connectivity probe's room lives at most. */
+  probeLifetimeMs: number;
+  log: Logger;
+}
 
 /**
  * All live rooms of this process. Get-or-create is serialized per room id, so concurrent first joins
- * share one router.
+ * share one router. `roomOpened` fires before anyone can enter the room, so listeners see all of it.
  */
-export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseReason] }> {
+export class RoomRegistry extends EventEmitter<{ roomOpened: [Room] }> {
   readonly #rooms = new Map<string, Room>();
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #pool: WorkerPool;
-  readonly #store: RoomStateStore;
-  readonly #emptyGraceMs: number;
-  readonly #log: Logger;
-  /** Rooms whose stored membership may be wrong (a store write failed); repaired on a timer. */
-  readonly #dirty = new Set<string>();
-  #repairTimer: NodeJS.Timeout | undefined;
+  readonly #options: RoomRegistryOptions;
+  readonly #probePolicy: RoomPolicy;
+  readonly #probeSlots = new AddressSlots(MAX_PROBES_PER_OWNER);
   #probes = 0;
-  readonly #probesByOwner = new Map<string, number>();
 
-  constructor(pool: WorkerPool, store: RoomStateStore, emptyGraceMs: number, log: Logger) {
+  constructor(pool: WorkerPool, options: RoomRegistryOptions) {
     super();
     this.#pool = pool;
-    this.#store = store;
-    this.#emptyGraceMs = emptyGraceMs;
-    this.#log = log;
+    this.#options = options;
+    this.#probePolicy = probePolicy(options.probeLifetimeMs);
   }
 
   get size(): number {
@@ -43,43 +52,56 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
     return this.#rooms.values();
   }
 
-  get(roomId: string): Room | undefined {
-    return this.#rooms.get(roomId);
-  }
-
-  getOrCreate(roomId: string): Promise<Room> {
-    const existing = this.#rooms.get(roomId);
-    if (existing && !existing.closed) return Promise.resolve(existing);
-    let pending = this.#creating.get(roomId);
-    if (!pending) {
-      pending = this.#create(roomId).finally(() => this.#creating.delete(roomId));
-      this.#creating.set(roomId, pending);
-    }
-    return pending;
-  }
-
+  /** Connectivity probes running now. */
   get probes(): number {
     return this.#probes;
   }
 
   /**
-   * A private probe room for the connectivity check: a fresh unguessable id, never in the room store,
-   * and at most MAX_PROBES at once across the server (each holds a router).
+   * What every room's router can send and receive (they all share one codec list), known before any
+   * room exists: a page can hand it to the browser before anyone joins.
    */
-  async createProbeRoom(owner: string): Promise<Room | 'busy' | 'yours-busy'> {
-    if (this.#probes >= MAX_PROBES) return 'busy';
-    const owned = this.#probesByOwner.get(owner) ?? 0;
-    if (owned >= MAX_PROBES_PER_OWNER) return 'yours-busy';
+  get routerRtpCapabilities(): types.RtpCapabilities {
+    return this.#pool.routerRtpCapabilities;
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.#rooms.get(roomId);
+  }
+
+  /** The live call with this id, or a new one. */
+  getOrCreate(roomId: string): Promise<Room> {
+    const existing = this.#rooms.get(roomId);
+    if (existing && !existing.closed) return Promise.resolve(existing);
+    let pending = this.#creating.get(roomId);
+    if (!pending) {
+      pending = this.#open(roomId, CALL_POLICY).finally(() => this.#creating.delete(roomId));
+      this.#creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A private room for the connectivity check, under a fresh unguessable id. At most MAX_PROBES at
+   * once across the server and MAX_PROBES_PER_OWNER per client address (`owner`, its prefixes
+   * counted too): else UserError limit_reached.
+   */
+  async createProbeRoom(owner: string): Promise<Room> {
+    if (this.#probes >= MAX_PROBES) throw new UserError('limit_reached', 'too many connection checks are running, try again in a minute');
+    const releaseSlot = this.#probeSlots.acquire(owner);
+    if (!releaseSlot) throw new UserError('limit_reached', 'connection checks from your address are already running, try again in a minute');
     this.#probes++;
-    this.#probesByOwner.set(owner, owned + 1);
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       this.#probes--;
-      const left = (this.#probesByOwner.get(owner) ?? 1) - 1;
-      if (left > 0) this.#probesByOwner.set(owner, left);
-      else this.#probesByOwner.delete(owner);
+      releaseSlot();
     };
     try {
-      return await this.#open(`probe-${crypto.randomBytes(12).toString('base64url')}`, true, release);
+      const room = await this.#open(`probe-${crypto.randomBytes(12).toString('base64url')}`, this.#probePolicy);
+      room.once('closed', release);
+      return room;
     } catch (error) {
       release();
       throw error;
@@ -87,57 +109,21 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [Room, RoomCloseRea
   }
 
   /** A router on the least-loaded worker and a Room around it, registered until it closes. */
-  async #open(roomId: string, probe: boolean, onClose: (room: Room) => void): Promise<Room> {
+  async #open(roomId: string, policy: RoomPolicy): Promise<Room> {
     const mediaWorker = this.#pool.leastLoaded();
-    const room = new Room(roomId, await mediaWorker.createRouter(), mediaWorker, this.#emptyGraceMs, this.#log.child({ room: roomId }), probe);
+    const router = await mediaWorker.createRouter();
+    const log = this.#options.log.child({ roomId });
+    const room = new Room({ id: roomId, router, mediaWorker, policy, emptyGraceMs: this.#options.emptyGraceMs, log });
     this.#rooms.set(roomId, room);
-    room.once('close', (reason) => {
+    room.once('closed', () => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
-      onClose(room);
-      this.emit('roomClosed', room, reason);
     });
+    this.emit('roomOpened', room);
+    log.info({ worker: mediaWorker.index, kind: policy.kind }, 'room opened');
     return room;
   }
 
-  async #create(roomId: string): Promise<Room> {
-    const room = await this.#open(roomId, false, (closed) => {
-      this.#store.clearRoom(roomId).catch((error) => {
-        closed.log.warn({ err: error }, 'could not clear room state');
-        this.markDirty(roomId);
-      });
-    });
-    // Rooms live in one process; whatever the store remembers for a new room is stale.
-    await this.#store.clearRoom(roomId).catch((error) => room.log.warn({ err: error }, 'could not clear stale room state'));
-    room.log.info({ worker: room.mediaWorker.index }, 'room created');
-    return room;
-  }
-
-  /** A store write for this room failed: rewrite its whole membership once the store answers. */
-  markDirty(roomId: string): void {
-    this.#dirty.add(roomId);
-    this.#repairTimer ??= setInterval(() => void this.#repair(), 1000).unref();
-  }
-
-  async #repair(): Promise<void> {
-    for (const roomId of [...this.#dirty]) {
-      const room = this.#rooms.get(roomId);
-      const members = room ? [...room.peers.values()].map((p) => ({ userId: p.userId, userName: p.userName })) : [];
-      try {
-        await (room ? this.#store.replaceMembers(roomId, members) : this.#store.clearRoom(roomId));
-        this.#dirty.delete(roomId);
-        this.#log.info({ room: roomId, members: members.length }, 'room state repaired');
-      } catch {
-        return; // still unavailable; next tick
-      }
-    }
-    if (this.#dirty.size === 0) {
-      clearInterval(this.#repairTimer);
-      this.#repairTimer = undefined;
-    }
-  }
-
-  closeAll(reason: RoomCloseReason): void {
-    clearInterval(this.#repairTimer);
+  closeAll(reason: 'shutdown'): void {
     for (const room of [...this.#rooms.values()]) room.close(reason);
   }
 }

@@ -1,4 +1,8 @@
 import crypto from 'node:crypto';
+import { z } from 'zod';
+
+/** Any room id a client may name: what the home page mints, and what fits in a URL path segment. */
+export const roomIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'roomId must be 1-64 characters of A-Z a-z 0-9 _ -');
 
 /**
  * Room ids the home page mints: 96 random bits, URL-safe (16 characters), unguessable and short

@@ -2,30 +2,31 @@ import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import { UserError } from './errors.ts';
 
-/** What a socket is allowed to touch: bound at joinRoom, cleared at leave. */
+/** What a socket is allowed to touch: bound at joinRoom/joinProbe, cleared at leave. */
 export class Session {
-  readonly socketId: string;
   peer: Peer | undefined;
   room: Room | undefined;
-  /** Ends a connectivity probe that outstays its welcome (joinProbe); disarmed when the probe is left. */
-  probeExpiry: NodeJS.Timeout | undefined;
 
-  constructor(socketId: string) {
-    this.socketId = socketId;
-  }
-
-  /** The caller's live peer and room, or a user error when it has not joined (or its room is gone). */
+  /** The caller's live peer and room, or not_joined when it has not joined (or its room is gone). */
   joined(roomId?: string): { peer: Peer; room: Room } {
     const { peer, room } = this;
-    if (!peer || !room || peer.closed || room.closed) throw new UserError('not in a room: call joinRoom first');
-    if (roomId !== undefined && roomId !== room.id) throw new UserError('roomId does not match the room you joined');
+    if (!peer || !room || peer.closed || room.closed) throw new UserError('not_joined', 'not in a room: call joinRoom first');
+    if (roomId !== undefined && roomId !== room.id) throw new UserError('not_joined', 'roomId does not match the room you joined');
     return { peer, room };
+  }
+
+  /** True while bound to a peer that is still seated (a closed room or a reclaimed seat unbinds in effect). */
+  get active(): boolean {
+    return !!this.peer && !this.peer.closed;
+  }
+
+  bind(peer: Peer, room: Room): void {
+    this.peer = peer;
+    this.room = room;
   }
 
   unbind(): void {
     this.peer = undefined;
     this.room = undefined;
-    clearTimeout(this.probeExpiry);
-    this.probeExpiry = undefined;
   }
 }

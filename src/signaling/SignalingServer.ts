@@ -1,85 +1,88 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
-import type { Logger } from '../log.ts';
-import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
-import type { RoomStateStore } from '../store/RoomStateStore.ts';
-import type { TokenVerifier } from '../auth/tokens.ts';
+import { AddressSlots } from '../net/addressSlots.ts';
 import type { Peer } from '../rooms/Peer.ts';
+import type { Services } from '../services.ts';
+import { TIMEOUTS } from '../timeouts.ts';
 import { Connection } from './Connection.ts';
-import { isLocalRequest, type RateLimits } from './rateLimits.ts';
-import { channelOf, PROBE_LIFETIME_MS } from './handlers.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol.ts';
+import { RoomBroadcaster } from './RoomBroadcaster.ts';
 
 /** Largest signaling frame: an rtpCapabilities object is ~10 KB; Socket.IO's default is 1 MB. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
-export interface SignalingOptions {
-  httpServer: HttpServer | HttpsServer;
-  registry: RoomRegistry;
-  store: RoomStateStore;
-  log: Logger;
-  /** Extra origins allowed besides the page's own. */
-  allowedOrigins?: string[];
-  /** Behind a reverse proxy: the page's host may arrive as X-Forwarded-Host. */
-  trustProxy?: boolean;
-  limits: RateLimits;
-  tokens?: TokenVerifier;
-  /** How long a connectivity probe may run before its socket is closed (default PROBE_LIFETIME_MS). */
-  probeLifetimeMs?: number;
-  onSignalingError?: (event: string, kind: 'user' | 'internal') => void;
-}
+/** An engine.io request that opens a new connection (every later one names its session id). */
+const opensConnection = (req: IncomingMessage) => !new URL(req.url ?? '/', 'http://parley.invalid').searchParams.has('sid');
 
+/**
+ * Socket.IO on the HTTP server. Every new engine.io connection (long-polling or a raw WebSocket
+ * upgrade alike) is admitted at its handshake: origin, then a slot among its address's
+ * MAX_SOCKETS_PER_ADDRESS (held until the connection closes), then the connection budget. A
+ * connection that never opens its Socket.IO session is dropped after a few seconds, and one
+ * connection carries one session at a time. Each session gets a Connection.
+ */
 export class SignalingServer {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly connections = new Map<string, Connection>();
 
-  constructor(options: SignalingOptions) {
-    const log = options.log.child({ component: 'signaling' });
-    const allowed = new Set(options.allowedOrigins ?? []);
-    const trustProxy = options.trustProxy ?? false;
-    this.io = new Server(options.httpServer, {
+  constructor(httpServer: HttpServer | HttpsServer, services: Services, options: { connectTimeoutMs?: number } = {}) {
+    const { clients, config, limits } = services;
+    const allowed = new Set(config.allowedOrigins);
+    const sockets = new AddressSlots(config.caps.socketsPerAddress);
+    /** Slots taken at a handshake, until engine.io reports the connection (or its socket closes first). */
+    const pending = new WeakMap<IncomingMessage, () => void>();
+    this.io = new Server(httpServer, {
       maxHttpBufferSize: MAX_FRAME_BYTES,
       serveClient: false,
-      pingInterval: 10_000,
-      pingTimeout: 8_000,
-      allowRequest: (req, callback) => callback(null, isSameOriginOrAllowed(req, allowed, trustProxy)),
+      pingInterval: TIMEOUTS.socketPingIntervalMs,
+      pingTimeout: TIMEOUTS.socketPingTimeoutMs,
+      connectTimeout: options.connectTimeoutMs ?? TIMEOUTS.socketConnectMs,
+      allowRequest: (req, callback) => {
+        if (!clients.isSameOriginOrAllowed(req, allowed)) return callback('origin not allowed', false);
+        if (!opensConnection(req)) return callback(null, true);
+        const client = clients.resolve(req);
+        if (client.exempt) return callback(null, true);
+        const release = sockets.acquire(client.ip);
+        if (!release) return callback('too many connections from your address', false);
+        pending.set(req, release);
+        // Released with the connection once engine.io reports it; before that, with the request's socket.
+        req.socket.once('close', () => {
+          if (pending.get(req) !== release) return;
+          pending.delete(req);
+          release();
+        });
+        limits.take('connectionsPerIp', client.ip).then(
+          (ok) => {
+            if (!ok) release();
+            callback(ok ? null : 'rate limited: too many connections', ok);
+          },
+          () => callback(null, true), // the limiter's store is down: admit rather than lock everyone out
+        );
+      },
     });
+    this.io.engine.on('connection', (conn: { request: IncomingMessage; once(event: 'close', listener: () => void): void }) => {
+      const release = pending.get(conn.request);
+      if (!release) return;
+      pending.delete(conn.request);
+      conn.once('close', release);
+    });
+    this.io.engine.on('connection_error', (error: { req?: IncomingMessage }) => {
+      if (error.req) pending.get(error.req)?.();
+    });
+    const busy = new WeakSet<object>();
     this.io.use((socket, next) => {
-      if (isLocalRequest(socket.request, trustProxy)) return next();
-      options.limits.take('connectionsPerIp', clientIpOf(socket.request, trustProxy)).then(
-        (ok) => next(ok ? undefined : new Error('rate limited: too many connections')),
-        () => next(),
-      );
+      if (busy.has(socket.conn)) return next(new Error('this connection already carries a session'));
+      busy.add(socket.conn);
+      socket.once('disconnect', () => busy.delete(socket.conn));
+      next();
     });
     this.io.on('connection', (socket) => {
-      const connection = new Connection(socket, {
-        registry: options.registry,
-        store: options.store,
-        log,
-        limits: options.limits,
-        tokens: options.tokens,
-        clientIp: clientIpOf(socket.request, trustProxy),
-        local: isLocalRequest(socket.request, trustProxy),
-        probeLifetimeMs: options.probeLifetimeMs ?? PROBE_LIFETIME_MS,
-        evict: (peer) => this.#evict(peer),
-        onSignalingError: options.onSignalingError,
-      });
-      this.connections.set(socket.id, connection);
+      const client = clients.resolve(socket.request);
+      this.connections.set(socket.id, new Connection(socket, services, client, (peer) => this.#evict(peer)));
       socket.once('disconnect', () => this.connections.delete(socket.id));
     });
-    // A room that closes under its peers (worker died, shutdown): unbind them and tell them to rejoin.
-    options.registry.on('roomClosed', (room, reason) => {
-      if (reason === 'empty') return;
-      for (const [socketId, connection] of this.connections) {
-        if (connection.session.room !== room) continue;
-        connection.forgetRoom();
-        // A probe never joins its room's channel: tell it directly.
-        if (room.probe) this.io.to(socketId).emit('roomClosed', { roomId: room.id, reason });
-      }
-      this.io.to(channelOf(room.id)).emit('roomClosed', { roomId: room.id, reason });
-      this.io.in(channelOf(room.id)).socketsLeave(channelOf(room.id));
-    });
+    new RoomBroadcaster(this.io, services.registry);
   }
 
   /** A reclaimed seat: the old socket loses its room and is dropped, without a leave. */
@@ -92,38 +95,4 @@ export class SignalingServer {
     this.io.disconnectSockets(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
-}
-
-/** Browsers send Origin; it must match the Host the page came from, or be allow-listed. */
-export function isSameOriginOrAllowed(req: IncomingMessage, allowed: Set<string>, trustProxy: boolean): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true; // not a browser (bots, tests, server-side clients)
-  if (allowed.has(origin)) return true;
-  const forwardedHost = trustProxy ? firstHeader(req.headers['x-forwarded-host']) : undefined;
-  try {
-    const host = new URL(origin).host;
-    return host === req.headers.host || (forwardedHost !== undefined && host === forwardedHost);
-  } catch {
-    return false;
-  }
-}
-
-/** The rightmost X-Forwarded-For entry is the one our proxy added; earlier ones are the client's word. */
-export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  const header = req.headers['x-forwarded-for'];
-  const forwarded = trustProxy ? (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim() || undefined : undefined;
-  return forwarded !== undefined ? withoutPort(forwarded) : (req.socket.remoteAddress ?? 'unknown');
-}
-
-/** Some proxies write "1.2.3.4:5678" or "[2001:db8::1]:443": the port must not make a new client. */
-function withoutPort(value: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
-  if (bracketed) return bracketed[1]!;
-  const v4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(value);
-  return v4WithPort ? v4WithPort[1]! : value;
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first?.split(',')[0]?.trim() || undefined;
 }

@@ -1,8 +1,16 @@
-/** The client asked for something it may not or cannot have: error ack, connection stays. */
+import type { ErrorCode } from './protocol.ts';
+
+/**
+ * The client asked for something it may not or cannot have: an error ack `{error, code}`, and the
+ * connection stays. The one way any part of the server refuses a request.
+ */
 export class UserError extends Error {
-  constructor(message: string) {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'UserError';
+    this.code = code;
   }
 }
 

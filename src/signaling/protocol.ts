@@ -1,7 +1,8 @@
 /**
- * The signaling contract, shared by the server and the browser media module. Types only: nothing
- * here runs, so the browser bundle can import it for free. Runtime validation lives in schemas.ts and
- * is checked against these types at compile time (test/server/protocol.types.test.ts).
+ * The signaling protocol, shared by the server and the browser media module: the request and event
+ * maps, and two constant lists (request names, error codes). The browser bundle imports it for free.
+ * Runtime validation lives in schemas.ts and is checked against these types at compile time
+ * (test/server/protocol.types.test.ts).
  */
 import type { types } from 'mediasoup';
 
@@ -13,8 +14,38 @@ export type IceCandidate = types.IceCandidate;
 export type MediaKind = 'audio' | 'video';
 export type AppData = Record<string, unknown>;
 
-/** Every acknowledgement is either the result or an error message, exactly once. */
-export type ErrorReply = { error: string };
+/**
+ * Why a request was refused. The code is what a client acts on; `error` next to it is an English
+ * sentence for logs and for clients that predate the codes. README "Error codes" says what each means
+ * and what a client should do about it.
+ */
+export const ERROR_CODES = [
+  'invalid_payload',
+  'unknown_request',
+  'invalid_request',
+  'not_joined',
+  'already_joined',
+  'seat_taken',
+  'room_not_found',
+  'room_gone',
+  'room_closing',
+  'password_required',
+  'password_wrong',
+  'token_required',
+  'token_invalid',
+  'token_expired',
+  'rate_limited',
+  'limit_reached',
+  'not_found',
+  'media_rejected',
+  'unavailable',
+  'internal',
+  'removed',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Every acknowledgement is either the result or an error, exactly once. */
+export type ErrorReply = { error: string; code: ErrorCode };
 export type Reply<T> = T | ErrorReply;
 export type Ack<T> = (reply: Reply<T>) => void;
 
@@ -43,7 +74,7 @@ export interface Requests {
       /** Signed room token, required when the server has AUTH_SECRET. */
       token?: string;
     };
-    /** Exactly the contract's shape; the seat's reclaim secret comes just before it, as a `seat` event. */
+    /** Only the others in the room; the seat's reclaim secret comes just before it, as a `seat` event. */
     reply: { participants: ParticipantInfo[] };
   };
   /**
@@ -77,6 +108,11 @@ export interface Requests {
   };
   resumeConsumer: { request: { consumerId: string }; reply: Record<string, never> };
   restartIce: { request: { transportId: string }; reply: { iceParameters: IceParameters } };
+  /**
+   * The caller closes one of its own producers. It shares its name with the `producerClosed` event
+   * (someone else's producer ended) on purpose: both mean "this producer is gone", and the names
+   * predate this code base, so existing clients keep working.
+   */
   producerClosed: { request: { producerId: string }; reply: Record<string, never> };
   pauseProducer: { request: { producerId: string }; reply: Record<string, never> };
   resumeProducer: { request: { producerId: string }; reply: Record<string, never> };
@@ -95,6 +131,7 @@ export interface ServerToClientEvents {
   userJoined: (payload: ParticipantInfo) => void;
   userLeft: (payload: { userId: string }) => void;
   newProducer: (payload: ProducerInfo) => void;
+  /** Another participant's producer ended (same name as the request on purpose; see Requests). */
   producerClosed: (payload: { producerId: string }) => void;
   /**
    * Sent to the joiner alone, just before its joinRoom reply: the secret that lets its next connection
@@ -106,6 +143,12 @@ export interface ServerToClientEvents {
   producerResumed: (payload: { producerId: string; userId: string }) => void;
   /** The room's media server went away; join again (a fresh room is made). */
   roomClosed: (payload: { roomId: string; reason: 'worker-died' | 'shutdown' }) => void;
+  /**
+   * An operator (admin page) or the application (server API) removed this participant, or ended the
+   * call for everyone; the server disconnects the socket right after. A rejoin is refused with code
+   * `removed` for a few minutes: do not reconnect, show `reason`.
+   */
+  removedFromRoom: (payload: { reason: string }) => void;
 }
 
 export const REQUEST_NAMES = [

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { roomIdSchema } from '../rooms/roomIds.ts';
 import { checkName } from '../shared/names.ts';
 import type { RequestName } from './protocol.ts';
 
-/** Room ids: what the home page mints and what fits in a URL path segment. */
-export const roomIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'roomId must be 1-64 characters of A-Z a-z 0-9 _ -');
+// Defined beside the room id rules; re-exported here for the pages that import it from this module.
+export { roomIdSchema };
 export const userIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'userId must be 1-64 characters of A-Z a-z 0-9 _ -');
 
 /** Display names: trimmed, 1-40 characters, no control characters (same rule as the browser form). */

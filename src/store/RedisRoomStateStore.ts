@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { settlesWithin } from '../shared/time.ts';
-import { StoreUnavailableError, type Member, type RoomInfo, type RoomStateStore } from './RoomStateStore.ts';
+import { TIMEOUTS } from '../timeouts.ts';
+import { StoreUnavailableError, type RoomInfo, type RoomStateStore } from './RoomStateStore.ts';
 
-/** Members of a room live in one hash, userId → userName; it expires if this process vanishes. */
-const ROOM_TTL_SECONDS = 24 * 60 * 60;
 /** A minted invite link stays valid this long after its last use. */
 const INVITE_TTL_SECONDS = 30 * 24 * 60 * 60;
 
@@ -27,8 +26,8 @@ export class RedisRoomStateStore implements RoomStateStore {
       // Fail fast while Redis is down instead of queueing commands without bound.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+      commandTimeout: options.commandTimeoutMs ?? TIMEOUTS.redisCommandMs,
+      retryStrategy: (times) => Math.min(times * 200, TIMEOUTS.redisReconnectMaxMs),
     });
     // Connection errors surface through failed commands; ioredis reconnects on its own.
     this.#redis.on('error', () => {});
@@ -36,10 +35,6 @@ export class RedisRoomStateStore implements RoomStateStore {
 
   async connect(): Promise<void> {
     await this.#redis.connect();
-  }
-
-  #key(roomId: string): string {
-    return `${this.#prefix}room:${roomId}:members`;
   }
 
   async #run<T>(command: () => Promise<T>): Promise<T> {
@@ -60,33 +55,8 @@ export class RedisRoomStateStore implements RoomStateStore {
     // GETEX refreshes the expiry: a link in use stays valid.
     const value = await this.#run(() => this.#redis.getex(key, 'EX', INVITE_TTL_SECONDS));
     if (value === null) return undefined;
-    const { passwordHash } = JSON.parse(value) as RoomInfo;
-    return passwordHash ? { passwordHash } : {};
-  }
-
-  async replaceMembers(roomId: string, members: Member[]): Promise<void> {
-    const key = this.#key(roomId);
-    const multi = this.#redis.multi().del(key);
-    if (members.length > 0) multi.hset(key, Object.fromEntries(members.map((m) => [m.userId, m.userName]))).expire(key, ROOM_TTL_SECONDS);
-    await this.#run(() => multi.exec());
-  }
-
-  async addMember(roomId: string, member: Member): Promise<void> {
-    const key = this.#key(roomId);
-    await this.#run(() => this.#redis.multi().hset(key, member.userId, member.userName).expire(key, ROOM_TTL_SECONDS).exec());
-  }
-
-  async removeMember(roomId: string, userId: string): Promise<void> {
-    await this.#run(() => this.#redis.hdel(this.#key(roomId), userId));
-  }
-
-  async members(roomId: string): Promise<Member[]> {
-    const hash = await this.#run(() => this.#redis.hgetall(this.#key(roomId)));
-    return Object.entries(hash).map(([userId, userName]) => ({ userId, userName }));
-  }
-
-  async clearRoom(roomId: string): Promise<void> {
-    await this.#run(() => this.#redis.del(this.#key(roomId)));
+    const { passwordHash, maxParticipants } = JSON.parse(value) as RoomInfo;
+    return { ...(passwordHash ? { passwordHash } : {}), ...(maxParticipants ? { maxParticipants } : {}) };
   }
 
   async ping(): Promise<void> {
@@ -96,7 +66,7 @@ export class RedisRoomStateStore implements RoomStateStore {
   async close(): Promise<void> {
     if (this.#redis.status === 'end') return;
     // QUIT waits for a reply; with Redis unreachable that could be forever, so cut the line after a moment.
-    await settlesWithin(this.#redis.quit(), 2000);
+    await settlesWithin(this.#redis.quit(), TIMEOUTS.redisQuitMs);
     this.#redis.disconnect();
   }
 }

@@ -1,16 +1,19 @@
 export interface RoomInfo {
   /** scrypt hash of the room password, when the creator set one. */
   passwordHash?: string;
-}
-
-export interface Member {
-  userId: string;
-  userName: string;
+  /** Most participants at once, when the creator (the server API) set a cap below the server's. */
+  maxParticipants?: number;
 }
 
 /**
- * Shared room state: who is in which room under which name. The in-process implementation is the
- * embedded default; the Redis one lets state survive this process and be seen by operators.
+ * What must outlive this process: the rooms the home page minted (so their invite links keep working)
+ * and their password hashes. The in-process implementation is the embedded default; the Redis one
+ * survives restarts.
+ *
+ * Who is in a live call is deliberately not stored: a room, its router and its peers live in one
+ * process and die with it, so a stored copy of the membership had no reader but its own repair loop
+ * and tests. The live list is RoomRegistry's (and /metrics'). Should several processes ever share
+ * rooms, a membership record comes back together with the code that reads it.
  */
 export interface RoomStateStore {
   readonly kind: 'memory' | 'redis';
@@ -18,13 +21,6 @@ export interface RoomStateStore {
   registerRoom(roomId: string, info?: RoomInfo): Promise<void>;
   /** What was registered for a minted room, or undefined for an unknown one. */
   roomInfo(roomId: string): Promise<RoomInfo | undefined>;
-  /** Makes the stored membership exactly `members` (used to repair state after an outage). */
-  replaceMembers(roomId: string, members: Member[]): Promise<void>;
-  addMember(roomId: string, member: Member): Promise<void>;
-  removeMember(roomId: string, userId: string): Promise<void>;
-  members(roomId: string): Promise<Member[]>;
-  /** Forgets a whole room (it closed). */
-  clearRoom(roomId: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { copyInto, dockerignore, durationMs, parseCopy, parseDockerfile, parseEnv, parseExpose, parseHealthcheck } from './dockerfile.ts';
+import { copyInto, dockerignore, durationMs, parseArg, parseCopy, parseDockerfile, parseEnv, parseExpose, parseHealthcheck, parseLabel } from './dockerfile.ts';
 
 describe('test/container/dockerfile.ts', () => {
   test('stages, comments, continuations', () => {
@@ -29,7 +29,9 @@ describe('test/container/dockerfile.ts', () => {
   });
 
   test('refuses what it cannot follow', () => {
-    assert.throws(() => parseDockerfile('FROM a\nARG X=1'), /ARG is not supported/);
+    assert.throws(() => parseDockerfile('FROM a\nONBUILD RUN x'), /ONBUILD is not supported/);
+    assert.throws(() => parseArg('X=$Y'), /cannot read ARG/);
+    assert.throws(() => parseLabel('a="${NOPE}"'), /not an ARG/);
     assert.throws(() => parseDockerfile('RUN true'), /before FROM/);
     assert.throws(() => parseCopy('--chown=node src ./src'), /--chown is not supported/);
     assert.throws(() => parseCopy('*.json ./'), /wildcards/);
@@ -37,6 +39,9 @@ describe('test/container/dockerfile.ts', () => {
   });
 
   test('ENV, EXPOSE, HEALTHCHECK, COPY', () => {
+    assert.deepEqual(parseArg('REVISION'), { name: 'REVISION', value: '' });
+    assert.deepEqual(parseArg('SOURCE_URL="https://x/y"'), { name: 'SOURCE_URL', value: 'https://x/y' });
+    assert.deepEqual(parseLabel('a.b="two words" c=d e="${R}" f=$R', { R: 'r1' }), { 'a.b': 'two words', c: 'd', e: 'r1', f: 'r1' });
     assert.deepEqual(parseEnv('A=1 B="two words" C=\'x\''), { A: '1', B: 'two words', C: 'x' });
     assert.deepEqual(parseEnv('NODE_ENV production'), { NODE_ENV: 'production' });
     assert.deepEqual([...parseExpose('3000 40000-40001/udp 5/TCP')], ['3000/tcp', '40000/udp', '40001/udp', '5/tcp']);

@@ -18,7 +18,7 @@ export interface Stage {
   instructions: Instruction[];
 }
 
-const KNOWN = new Set(['FROM', 'WORKDIR', 'ENV', 'COPY', 'RUN', 'USER', 'EXPOSE', 'HEALTHCHECK', 'CMD', 'LABEL']);
+const KNOWN = new Set(['FROM', 'WORKDIR', 'ENV', 'ARG', 'COPY', 'RUN', 'USER', 'EXPOSE', 'HEALTHCHECK', 'CMD', 'LABEL']);
 
 /** Splits a Dockerfile into stages of instructions (comments dropped, `\` continuations joined). */
 export function parseDockerfile(text: string): Stage[] {
@@ -107,6 +107,37 @@ export function parseEnv(args: string): Record<string, string> {
     index = pair.lastIndex;
   }
   return env;
+}
+
+/** `ARG NAME` or `ARG NAME=default` (quoted or not): the name and its default ('' when none). */
+export function parseArg(args: string): { name: string; value: string } {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:=("(?:[^"\\$]|\\.)*"|'[^']*'|[^\s"'$]*))?$/.exec(args.trim());
+  if (!match) throw new Error(`cannot read ARG ${args} (one NAME[=default] without variables)`);
+  const raw = match[2] ?? '';
+  return { name: match[1]!, value: raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw.startsWith("'") ? raw.slice(1, -1) : raw };
+}
+
+/**
+ * `LABEL a="x" b=y`, with `${NAME}` / `$NAME` taken from `args` (the stage's ARG defaults, or
+ * `--build-arg` values); a variable that is not an ARG throws.
+ */
+export function parseLabel(text: string, args: Record<string, string> = {}): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const pair = /([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)\s*/y;
+  let index = 0;
+  while (index < text.length) {
+    pair.lastIndex = index;
+    const match = pair.exec(text);
+    if (!match) throw new Error(`cannot read LABEL ${text}`);
+    const raw = match[2]!.startsWith('"') ? match[2]!.slice(1, -1).replace(/\\(.)/g, '$1') : match[2]!;
+    labels[match[1]!] = raw.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare)!;
+      if (!(name in args)) throw new Error(`LABEL ${match[1]}: $${name} is not an ARG of this stage`);
+      return args[name]!;
+    });
+    index = pair.lastIndex;
+  }
+  return labels;
 }
 
 export interface CopySpec {

@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,7 @@ interface Check {
   ms: number;
 }
 
-/** Runs the script with only the variables given (as the container would: PORT, HOST, TLS_CERT). */
+/** Runs the script with only the variables given (as the container would: PORT, HOST, TLS_CERT, PARLEY_IN_CONTAINER). */
 function healthcheck(env: Record<string, string>, args: string[] = []): Promise<Check> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -135,6 +136,30 @@ describe('scripts/healthcheck.mjs', () => {
   test('TLS_CERT set but the server speaks plain HTTP → exit 1', async () => {
     const port = await listen(http.createServer(status(200)));
     assert.equal((await healthcheck({ PORT: String(port), TLS_CERT: tls.cert, TLS_KEY: tls.key })).code, 1);
+  });
+
+  // In the image (PARLEY_IN_CONTAINER=1) the check asks over the machine's own network address, as
+  // a published port reaches the container: a Parley listening on loopback only is unhealthy.
+  const networkAddress = Object.values(os.networkInterfaces()).flat().find((info) => info && !info.internal && info.family === 'IPv4')?.address;
+  const noAddress = networkAddress === undefined && 'no non-loopback IPv4 address on this machine';
+
+  test('in a container, HOST unset: asked over the network address, not loopback', { skip: noAddress }, async () => {
+    const port = await listen(http.createServer(status(200)), '0.0.0.0');
+    const result = await healthcheck({ PORT: String(port), PARLEY_IN_CONTAINER: '1' });
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, new RegExp(`http://${networkAddress!.replaceAll('.', '\\.')}:${port}/healthz -> 200`));
+  });
+
+  test('in a container, HOST=127.0.0.1: unhealthy (published ports cannot reach it), saying what to do', { skip: noAddress }, async () => {
+    const port = await listen(http.createServer(status(200)), '127.0.0.1');
+    const result = await healthcheck({ PORT: String(port), HOST: '127.0.0.1', PARLEY_IN_CONTAINER: '1' });
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.output, /ECONNREFUSED/);
+    assert.match(result.output, new RegExp(`Leave HOST unset .*-p 127\\.0\\.0\\.1:${port}:${port}`));
+    // Outside a container the same setup is right (a reverse proxy on this machine): healthy.
+    assert.equal((await healthcheck({ PORT: String(port), HOST: '127.0.0.1' })).code, 0);
+    // --network host with HOST=127.0.0.1: HEALTHCHECK_HOST says where to ask.
+    assert.equal((await healthcheck({ PORT: String(port), HOST: '127.0.0.1', PARLEY_IN_CONTAINER: '1', HEALTHCHECK_HOST: '127.0.0.1' })).code, 0);
   });
 
   test('an optional path argument: /readyz', async () => {

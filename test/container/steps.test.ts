@@ -21,6 +21,8 @@ import {
   parseEnv,
   parseExpose,
   parseHealthcheck,
+  parseArg,
+  parseLabel,
   type Instruction,
   type Stage,
 } from './dockerfile.ts';
@@ -31,6 +33,8 @@ const ignored = dockerignore(fs.readFileSync(path.join(repo, '.dockerignore'), '
 const buildStage = stages[0]!;
 const runtimeStage = stages.at(-1)!;
 const packageJson = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as {
+  version: string;
+  license: string;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -109,6 +113,16 @@ const nobody = asRoot
 const asUser = (argv: string[]): string[] =>
   nobody ? ['setpriv', `--reuid=${nobody.uid}`, `--regid=${nobody.gid}`, '--clear-groups', ...argv] : argv;
 
+/** A directory with an apt-get that fails loudly: no step may install packages on this machine. */
+function aptTrap(): string {
+  const dir = path.join(tmp, 'apt-trap');
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'apt-get'), '#!/bin/sh\necho "apt-get $* called: the toolchain fallback ran although the worker was usable" >&2\nexit 97\n', { mode: 0o755 });
+  }
+  return dir;
+}
+
 // --- Executing stages -----------------------------------------------------------------------------
 interface StageState {
   rootfs: string;
@@ -142,15 +156,17 @@ async function execute(stage: Stage, index: number): Promise<StageState> {
         copyInto(spec, { sourceRoot: source.rootfs, rootfs: state.rootfs, workdir: state.workdir });
       }
     } else if (keyword === 'RUN') {
-      // apt-get installs into the base image (python3/make/g++ for mediasoup's from-source
-      // fallback, which never runs here: MEDIASOUP_WORKER_BIN below skips the worker download and
-      // build). It would change this machine, needs root, and proves nothing about our steps.
-      if (/\bapt-get\b/.test(args)) {
+      // A step that is apt-get alone installs into the base image: it would change this machine,
+      // needs root, and proves nothing about our steps. apt-get inside a step (the toolchain for
+      // mediasoup's from-source fallback) must not run here: MEDIASOUP_WORKER_BIN below stands for a
+      // usable prebuilt worker, and an apt-get on PATH that fails says so if it is called anyway.
+      if (/^\s*(apt-get|apt)\b/.test(args)) {
         state.skipped.push(args);
         continue;
       }
       const argv = execForm(args) ?? ['/bin/sh', '-c', args];
-      const env = { ...hostEnv(), ...state.env, MEDIASOUP_WORKER_BIN: localWorkerBin() };
+      const env: NodeJS.ProcessEnv = { ...hostEnv(), ...state.env, MEDIASOUP_WORKER_BIN: localWorkerBin() };
+      env.PATH = `${aptTrap()}${path.delimiter}${env.PATH}`;
       const result = await run(argv, { cwd: path.join(state.rootfs, state.workdir), env });
       fs.appendFileSync(stepsLog, `\n### line ${line}: RUN ${args} (${result.ms} ms, exit ${result.code})\n${result.output}`);
       assert.equal(result.code, 0, `line ${line}: RUN ${args} failed:\n${result.output.slice(-4000)}`);
@@ -172,8 +188,10 @@ describe('Dockerfile, run step by step outside Docker', () => {
     for (const stage of stages) assert.equal(stage.base, 'node:24-bookworm-slim');
     assert.ok(buildStage.name, 'the build stage is named, for COPY --from');
     const apt = all(buildStage, 'RUN').find((i) => /\bapt-get\b/.test(i.args));
-    assert.ok(apt, 'the build stage installs the tools mediasoup builds its worker from source with');
-    for (const pkg of ['python3', 'make', 'g++']) assert.match(apt.args, new RegExp(`\\s${pkg.replace('+', '\\+')}(\\s|$)`), pkg);
+    assert.ok(apt, 'the build stage can install the tools mediasoup builds its worker from source with');
+    for (const pkg of ['python3', 'python3-pip', 'make', 'g++']) assert.match(apt.args, new RegExp(`\\s${pkg.replace(/\+/g, '\\+')}(\\s|$)`), pkg);
+    assert.ok(!all(buildStage, 'RUN').some((i) => /^\s*apt-get\b/.test(i.args)), 'no unconditional apt-get step: the toolchain is only for when the prebuilt worker cannot be used');
+    assert.match(apt.args, /\bnpm ci\b/, 'the toolchain is installed by the npm ci step, on its failure');
     assert.equal(all(runtimeStage, 'RUN').filter((i) => /\bapt-get\b/.test(i.args)).length, 0, 'no build tools in the runtime stage');
 
     assert.equal(stageEnv(runtimeStage).NODE_ENV, 'production');
@@ -201,6 +219,47 @@ describe('Dockerfile, run step by step outside Docker', () => {
     assert.deepEqual([...exposed].sort(), expected.sort());
   });
 
+  test('OCI labels: title, description, version (= package.json), licence (= package.json), source, revision', () => {
+    const args = Object.fromEntries(all(runtimeStage, 'ARG').map((i) => parseArg(i.args)).map(({ name, value }) => [name, value]));
+    const labels = Object.assign({}, ...all(runtimeStage, 'LABEL').map((i) => parseLabel(i.args, args))) as Record<string, string>;
+    const oci = (key: string) => labels[`org.opencontainers.image.${key}`];
+    assert.equal(oci('version'), packageJson.version, 'the image version is the package version');
+    assert.equal(oci('licenses'), packageJson.license);
+    assert.equal(oci('title'), 'Parley');
+    assert.ok(oci('description'));
+    for (const key of ['source', 'revision']) assert.ok(`org.opencontainers.image.${key}` in labels, `${key} label (from a --build-arg)`);
+    // With build args given, they land in the labels.
+    const built = Object.assign({}, ...all(runtimeStage, 'LABEL').map((i) => parseLabel(i.args, { ...args, SOURCE_URL: 'https://git.example.com/parley', REVISION: 'abc123' })));
+    assert.equal(built['org.opencontainers.image.source'], 'https://git.example.com/parley');
+    assert.equal(built['org.opencontainers.image.revision'], 'abc123');
+  });
+
+  test('build stage: the toolchain is installed only when npm ci fails without a worker binary', async () => {
+    const step = all(buildStage, 'RUN').find((i) => /\bnpm ci\b/.test(i.args))!;
+    const scenario = async (npmFailsFirst: boolean, workerPresent: boolean) => {
+      const dir = fs.mkdtempSync(path.join(tmp, 'fallback-'));
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const calls = path.join(dir, 'calls');
+      // A fake npm (fails on its first call when asked to) and apt-get; both record their calls.
+      fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> ${calls}\nif [ ${npmFailsFirst ? 1 : 0} = 1 ] && [ ! -e ${dir}/npm-ran ]; then touch ${dir}/npm-ran; exit 1; fi\nexit 0\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'apt-get'), `#!/bin/sh\necho "apt-get $*" >> ${calls}\n`, { mode: 0o755 });
+      const app = path.join(dir, 'app');
+      const workerDir = path.join(app, 'node_modules/mediasoup/worker/out/Release');
+      fs.mkdirSync(workerDir, { recursive: true });
+      if (workerPresent) fs.writeFileSync(path.join(workerDir, 'mediasoup-worker'), '', { mode: 0o755 });
+      const result = await run(['/bin/sh', '-c', step.args], { cwd: app, env: { PATH: `${bin}:/usr/bin:/bin` }, timeoutMs: 30_000 });
+      const log = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [];
+      return { code: result.code, npm: log.filter((l) => l.startsWith('npm ')).length, apt: log.filter((l) => l.startsWith('apt-get ')) };
+    };
+    assert.deepEqual(await scenario(false, false), { code: 0, npm: 1, apt: [] }, 'the prebuilt worker was usable: no toolchain');
+    const fallback = await scenario(true, false);
+    assert.equal(fallback.code, 0);
+    assert.equal(fallback.npm, 2, 'npm ci runs again with the toolchain');
+    assert.match(fallback.apt.join('\n'), /apt-get install .*python3-pip.* make g\+\+/);
+    assert.deepEqual(await scenario(true, true), { code: 1, npm: 1, apt: [] }, 'npm ci failed for another reason: the build fails, no toolchain');
+  });
+
   test('.dockerignore keeps dependencies, build output, tests and secrets out; every COPY source is in the context', () => {
     for (const file of ['node_modules/esbuild/package.json', 'src/x/node_modules/a.js', 'public/build/home.js', '.git/HEAD', 'test-results/a.png',
       'test/server/http.test.ts', '.env', 'npm-debug.log', 'certs/privkey.pem', 'scripts/mediasoup-worker/build.sh']) {
@@ -222,8 +281,11 @@ describe('Dockerfile, run step by step outside Docker', () => {
     assert.ok(state.ran.some((args) => /\bnpm ci\b/.test(args)), 'ran npm ci');
     assert.ok(state.ran.some((args) => /\bnode build\.mjs\b/.test(args)), 'ran node build.mjs');
     assert.ok(state.ran.some((args) => /\bnpm prune\b.*--omit=dev/.test(args)), 'ran npm prune --omit=dev');
+    // build.mjs names bundles by content hash and lists them in its manifest.
+    const manifest = JSON.parse(fs.readFileSync(host(state, 'public/build/manifest.json'), 'utf8')) as Record<string, string>;
     for (const file of ['home.js', 'room.js', 'htmx.min.js']) {
-      assert.ok(fs.statSync(host(state, `public/build/${file}`)).size > 0, `the bundle public/build/${file} was built`);
+      assert.match(manifest[file] ?? '', /^\/build\/[\w.-]+-[A-Z0-9]{8}\.js$/, `the manifest names a hashed bundle for ${file}`);
+      assert.ok(fs.statSync(host(state, `public${manifest[file]}`)).size > 0, `the bundle for ${file} was built`);
     }
   });
 
@@ -243,7 +305,7 @@ describe('Dockerfile, run step by step outside Docker', () => {
     for (const name of ['mediasoup', 'socket.io', ...Object.keys(packageJson.dependencies)]) assert.ok(has(name), `${name} is present`);
     const leftovers = devOnly.filter(([key]) => fs.existsSync(path.join(host(state, '.'), key))).map(([key]) => key);
     assert.deepEqual(leftovers, [], 'no dev-only package in the runtime stage');
-    for (const file of ['package.json', 'src/main.ts', 'views/home.eta', 'public/build/home.js', 'public/css/app.css', 'scripts/healthcheck.mjs']) {
+    for (const file of ['package.json', 'src/main.ts', 'views/home.eta', 'public/build/manifest.json', 'public/css/app.css', 'scripts/healthcheck.mjs']) {
       assert.ok(fs.existsSync(host(state, file)), `${file} is in the runtime stage`);
     }
     for (const absent of ['test', 'package-lock.json', 'build.mjs', 'tsconfig.json']) assert.ok(!fs.existsSync(host(state, absent)), `${absent} is not`);
@@ -284,7 +346,8 @@ describe('Dockerfile, run step by step outside Docker', () => {
       PORT: String(port),
       RTC_PORT: String(rtcPort),
       WORKERS: '1',
-      HOST: '127.0.0.1',
+      // HOST as in the image (unset: every address), so the HEALTHCHECK asks over this machine's
+      // network address as it asks over the container's (PARLEY_IN_CONTAINER).
       RTC_LISTEN_IP: '127.0.0.1',
       ANNOUNCED_IP: '127.0.0.1',
       MEDIASOUP_WORKER_BIN: workerBin,
@@ -321,6 +384,23 @@ describe('Dockerfile, run step by step outside Docker', () => {
       }, { timeoutMs: 30_000, intervalMs: 250, what: 'the HEALTHCHECK to pass' });
       assert.match(lastCheck!.output, /healthz/);
 
+      // Not a terminal: JSON lines only, and one line that says where to open the call.
+      const lines = output.trim().split('\n');
+      const entries = lines.map((line) => {
+        try {
+          return JSON.parse(line) as { msg?: string; url?: string; announcedAddress?: string; reach?: string };
+        } catch {
+          throw new Error(`a log line that is not JSON: ${line}`);
+        }
+      });
+      const ready = entries.find((entry) => entry.msg?.startsWith('Parley is ready'));
+      assert.ok(ready, `a ready line:\n${output}`);
+      assert.equal(ready.url, `http://localhost:${port}`);
+      assert.equal(ready.announcedAddress, '127.0.0.1');
+      assert.equal(ready.reach, 'this machine');
+      assert.match(ready.msg!, new RegExp(`open http://localhost:${port} to start a call`));
+      assert.match(ready.msg!, /only browsers on this machine get media.*ANNOUNCED_IP/);
+
       // setpriv execs the command: the child is Parley itself.
       const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1];
       assert.notEqual(uid, '0', 'Parley runs as a non-root user');
@@ -333,8 +413,9 @@ describe('Dockerfile, run step by step outside Docker', () => {
       assert.match(page.headers.get('content-type') ?? '', /text\/html/);
       const html = await page.text();
       assert.match(html, /<html/);
-      for (const script of ['/build/htmx.min.js', '/build/home.js']) {
-        assert.ok(html.includes(script), `the home page loads ${script}`);
+      for (const name of ['htmx.min', 'home']) {
+        const script = new RegExp(`/build/${name.replace('.', '\\.')}-[A-Z0-9]{8}\\.js`).exec(html)?.[0] ?? '';
+        assert.ok(script, `the home page loads its hashed ${name}.js`);
         const asset = await fetch(`${base}${script}`);
         assert.equal(asset.status, 200, `${script} is served from the image's public/build`);
         assert.ok((await asset.arrayBuffer()).byteLength > 0);

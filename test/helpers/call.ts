@@ -8,8 +8,18 @@ export interface JoinedClient extends TestClient {
   recvTransportId: string;
 }
 
-/** Connects, joins, and creates one send and one receive transport (connected with a fake DTLS fingerprint). */
+/**
+ * Rooms exist only once minted: registers `roomId` in the server's store as POST /rooms would (no
+ * password), unless it is registered already. Returns the id.
+ */
+export async function mintRoom(server: Parley, roomId: string): Promise<string> {
+  if (!(await server.store.roomInfo(roomId))) await server.store.registerRoom(roomId);
+  return roomId;
+}
+
+/** Mints the room if needed, connects, joins, and creates one send and one receive transport (connected with a fake DTLS fingerprint). */
 export async function joinWithTransports(server: Parley, roomId: string, userName = 'Tester'): Promise<JoinedClient> {
+  await mintRoom(server, roomId);
   const client = await connectClient(server.url);
   await client.ok('joinRoom', { roomId, userId: client.userId, userName });
   const send = await client.ok('createWebRtcTransport', { roomId, producing: true, consuming: false });

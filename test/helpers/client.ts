@@ -1,13 +1,13 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { ClientToServerEvents, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
+import type { ClientToServerEvents, ErrorCode, ErrorReply, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface TestClient {
   socket: TestSocket;
   userId: string;
-  /** Sends a request and resolves with its ack (result or {error}); fails if no ack comes. */
-  request<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E> | { error: string }>;
+  /** Sends a request and resolves with its ack (result or {error, code}); fails if no ack comes. */
+  request<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E> | ErrorReply>;
   /** Like request, but throws on an error ack. */
   ok<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E>>;
   /** Events of one kind received so far. */
@@ -16,6 +16,10 @@ export interface TestClient {
 }
 
 let counter = 0;
+
+/** The error code of an ack, or undefined for a result. */
+export const codeOf = (reply: unknown): ErrorCode | undefined =>
+  reply && typeof reply === 'object' && 'code' in reply && 'error' in reply ? (reply as ErrorReply).code : undefined;
 
 export async function connectClient(
   url: string,
@@ -33,7 +37,7 @@ export async function connectClient(
     socket.once('connect_error', reject);
   });
   const request = <E extends RequestName>(event: E, payload: RequestOf<E>) =>
-    (socket.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<ReplyOf<E> | { error: string }> }).emitWithAck(event, payload);
+    (socket.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<ReplyOf<E> | ErrorReply> }).emitWithAck(event, payload);
   return {
     socket,
     userId,

@@ -1,7 +1,7 @@
 import './watchdog.ts';
 import { startParley, type Parley } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { freePortRange } from './ports.ts';
 
 export interface TestServerOptions {
@@ -10,6 +10,15 @@ export interface TestServerOptions {
   emptyRoomGraceMs?: number;
   env?: Record<string, string>;
   probeLifetimeMs?: number;
+  socketConnectTimeoutMs?: number;
+  /**
+   * The machine itself (a loopback client no proxy speaks for) skips per-address limits: on by
+   * default for test servers, whose bots all come from 127.0.0.1. Attack tests turn it off to see
+   * the server as production runs it (main.ts never turns it on).
+   */
+  exemptLoopback?: boolean;
+  /** The server's logger (default: one at TEST_LOG_LEVEL, silent). */
+  log?: Logger;
 }
 
 /** The real server (real mediasoup workers) on free ports, loopback only. */
@@ -32,5 +41,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     RATE_ROOMS_PER_MINUTE: '0',
     ...options.env,
   });
-  return startParley(config, createLogger(config.logLevel), { probeLifetimeMs: options.probeLifetimeMs });
+  return startParley(config, options.log ?? createLogger(config.logLevel), {
+    probeLifetimeMs: options.probeLifetimeMs,
+    socketConnectTimeoutMs: options.socketConnectTimeoutMs,
+    exemptLoopback: options.exemptLoopback ?? true,
+  });
 }

@@ -3,7 +3,7 @@
  * worker, before joinRoom and after a valid join with transports (so the handlers are reached).
  *
  * For every generated payload: the ack arrives in time and is either a result of the right shape or
- * exactly {error: string}; the socket stays up (unless the frame was over the 64 KB limit, then only
+ * exactly {error: string, code}; the socket stays up (unless the frame was over the 64 KB limit, then only
  * that socket goes); no request the schema refuses succeeds; no client garbage turns into an
  * internal server error. At the end: a bystander in another room is served, Object.prototype is
  * untouched, the mediasoup workers never died, and what the worker holds matches the rooms' Maps.
@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { Parley } from '../../src/app.ts';
-import { REQUEST_NAMES, type RequestName, type RtpCapabilities } from '../../src/signaling/protocol.ts';
+import { ERROR_CODES, REQUEST_NAMES, type RequestName, type RtpCapabilities } from '../../src/signaling/protocol.ts';
 import { requestSchemas } from '../../src/signaling/schemas.ts';
 import { MAX_FRAME_BYTES } from '../../src/signaling/SignalingServer.ts';
 import { joinWithTransports, workerCounts } from '../helpers/call.ts';
@@ -41,12 +41,14 @@ const FRAME_SLACK = 256;
 let server: Parley;
 let bystander: TestClient;
 const protoNamesBefore = snapshotPrototypes();
-/** Client payloads that the server answered as its own failure ("… failed on the server"): first one per event. */
+/** Client payloads that the server answered as its own failure (code internal): first one per event. */
 const internalErrors = new Map<RequestName, unknown>();
 const stats = { sent: 0, ok: 0, error: 0, oversize: 0, validSchema: 0, byEvent: new Map<string, { ok: number; error: number; ms: number }>() };
 
 before(async () => {
   server = await startTestServer({ emptyRoomGraceMs: 50 });
+  // Rooms exist only once minted: every fixed id the fuzzer names.
+  for (const roomId of ['fuzz-bystander', 'fuzz-pre', 'fuzz-room', 'fuzz-other']) await server.store.registerRoom(roomId);
   bystander = await connectClient(server.url);
   await bystander.ok('joinRoom', { roomId: 'fuzz-bystander', userId: bystander.userId, userName: 'Bystander' });
 });
@@ -428,7 +430,9 @@ function judge(event: RequestName, payload: unknown, reply: unknown): string | u
   const schemaOk = !containsBuffer(payload) && requestSchemas[event].safeParse(onTheWire(payload)).success;
   if (schemaOk) stats.validSchema++;
   if (reply && typeof reply === 'object' && !Array.isArray(reply) && 'error' in reply) {
-    if (Object.keys(reply).length !== 1 || typeof (reply as { error: unknown }).error !== 'string') return `error ack is not exactly {error: string}: ${show(reply)}`;
+    const { error, code } = reply as { error: unknown; code: unknown };
+    if (Object.keys(reply).length !== 2 || typeof error !== 'string' || !(ERROR_CODES as readonly unknown[]).includes(code)) return `error ack is not exactly {error: string, code: ErrorCode}: ${show(reply)}`;
+    if (code === 'internal' && !/failed on the server/.test(error)) return `internal code without the internal message: ${show(reply)}`;
     const message = (reply as { error: string }).error;
     if (/failed on the server/.test(message) && !internalErrors.has(event)) internalErrors.set(event, payload);
     return undefined;

@@ -25,7 +25,8 @@ function parseMetrics(text: string): Map<string, number> {
 describe('metrics', () => {
   let server: Parley;
   before(async () => {
-    server = await startTestServer();
+    // Its own listener (loopback), as operators run it: on the main port /metrics does not exist.
+    server = await startTestServer({ env: { METRICS_PORT: '0' } });
   });
   after(async () => {
     await server.close();
@@ -33,7 +34,7 @@ describe('metrics', () => {
 
   test('/metrics parses and the counts move with the call', async () => {
     const scrape = async () => {
-      const res = await fetch(`${server.url}/metrics`);
+      const res = await fetch(`${server.metricsUrl}/metrics`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type')!, /text\/plain/);
       return parseMetrics(await res.text());
@@ -80,6 +81,7 @@ describe('TLS', () => {
       });
       assert.match(body, /Start a new call/);
       const client = await connectClient(server.url, undefined, { rejectUnauthorized: false });
+      await server.store.registerRoom('tls-room');
       assert.ok('participants' in (await client.request('joinRoom', { roomId: 'tls-room', userId: client.userId, userName: 'Secure' })));
       client.close();
     } finally {
@@ -167,13 +169,15 @@ describe('process', () => {
 
     const client = await connectClient(url);
     t.after(() => client.close());
-    await client.ok('joinRoom', { roomId: 'bye', userId: client.userId, userName: 'Leaving' });
+    const minted = await fetch(`${url}/rooms`, { method: 'POST', headers: { 'hx-request': 'true' } });
+    const roomId = /\/r\/([A-Za-z0-9_-]+)/.exec(await minted.text())![1]!;
+    await client.ok('joinRoom', { roomId, userId: client.userId, userName: 'Leaving' });
     const workerPid = Number(/"pid":(\d+)[^}]*"msg":"mediasoup worker started"/.exec(output)?.[1]);
     assert.ok(workerPid > 0);
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     await waitFor(() => client.received('roomClosed').length > 0, { what: 'the shutdown notice' });
-    assert.deepEqual(client.received('roomClosed'), [{ roomId: 'bye', reason: 'shutdown' }]);
+    assert.deepEqual(client.received('roomClosed'), [{ roomId, reason: 'shutdown' }]);
     assert.throws(() => process.kill(workerPid, 0), 'the worker process is gone');
   });
 

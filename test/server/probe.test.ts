@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Parley } from '../../src/app.ts';
-import { joinWithTransports, workerCounts } from '../helpers/call.ts';
-import { connectClient, type TestClient } from '../helpers/client.ts';
+import { joinWithTransports, mintRoom, workerCounts } from '../helpers/call.ts';
+import { codeOf, connectClient, type TestClient } from '../helpers/client.ts';
 import { FAKE_DTLS, videoRtpParameters } from '../helpers/fixtures.ts';
 import { SignJWT } from 'jose';
 import { MAX_PROBES, MAX_PROBES_PER_OWNER } from '../../src/rooms/RoomRegistry.ts';
@@ -43,12 +43,18 @@ describe('connectivity probe (joinProbe)', () => {
     assert.deepEqual(await workerCounts(server, [roomId]), { routers: 1, transports: 1, producers: 1, consumers: 0 });
     assert.ok(producerId);
 
-    assert.match(errorOf(await probe.request('joinProbe', {}))!, /already in a room/);
+    const again = await probe.request('joinProbe', {});
+    assert.match(errorOf(again)!, /already in a room/);
+    assert.equal(codeOf(again), 'already_joined');
     assert.match(errorOf(await probe.request('joinProbe', { roomId: 'x' } as never))!, /unexpected field/);
     // Without a token a probe gets one test transport and producer, and cannot watch anything.
-    assert.match(errorOf(await probe.request('createWebRtcTransport', { roomId, consuming: true }))!, /at most 1 transports/);
+    const secondTransport = await probe.request('createWebRtcTransport', { roomId, consuming: true });
+    assert.match(errorOf(secondTransport)!, /at most 1 transports/);
+    assert.equal(codeOf(secondTransport), 'limit_reached');
     assert.match(errorOf(await probe.request('produce', { transportId: transport.id, kind: 'video', rtpParameters: videoRtpParameters(), appData: {} }))!, /at most 1 producers/);
-    assert.match(errorOf(await probe.request('consume', { producerId, rtpCapabilities }))!, /cannot consume/);
+    const consumed = await probe.request('consume', { producerId, rtpCapabilities });
+    assert.match(errorOf(consumed)!, /cannot consume/);
+    assert.equal(codeOf(consumed), 'limit_reached');
   });
 
 
@@ -57,8 +63,10 @@ describe('connectivity probe (joinProbe)', () => {
     const intruder = await connectClient(server.url);
     t.after(() => [probe, intruder].forEach((c) => c.close()));
     const { roomId } = await probe.ok('joinProbe', {});
-    const token = await new SignJWT({ room: roomId, name: 'Intruder', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
-    assert.match(errorOf(await intruder.request('joinRoom', { roomId, userId: intruder.userId, userName: 'I', token }))!, /connection check/);
+    const token = await new SignJWT({ sub: intruder.userId, room: roomId, name: 'Intruder', exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    const refused = await intruder.request('joinRoom', { roomId, userId: intruder.userId, userName: 'I', token });
+    assert.match(errorOf(refused)!, /connection check/);
+    assert.equal(codeOf(refused), 'invalid_request');
     assert.equal(server.registry.get(roomId)!.peers.size, 1);
   });
 
@@ -85,7 +93,9 @@ test('probes spend their own budget, not the join budget, and are limited per ad
   const probes = [];
   for (const c of clients) probes.push(await c.request('joinProbe', {}));
   assert.deepEqual(probes.map(errorOf), [undefined, undefined, 'rate limited: too many requests, slow down']);
+  assert.equal(codeOf(probes[2]), 'rate_limited');
   const joiner = await connectClient(server.url, undefined, from);
+  await mintRoom(server, 'after-probes');
   t.after(() => joiner.close());
   assert.equal(errorOf(await joiner.request('joinRoom', { roomId: 'after-probes', userId: joiner.userId, userName: 'J' })), undefined, 'probes left the join budget alone');
 });
@@ -144,6 +154,7 @@ describe('probe lifetime and capacity', () => {
     const { roomId } = await probe.ok('joinProbe', {});
     assert.deepEqual(await probe.ok('leaveRoom', { roomId, userId: 'probe' }), {});
     assert.equal(server.registry.get(roomId), undefined, 'closed at once, no grace period');
+    await mintRoom(server, 'after-probe');
     await probe.ok('joinRoom', { roomId: 'after-probe', userId: probe.userId, userName: 'Stays' });
     await new Promise((resolve) => setTimeout(resolve, 1000)); // well past the 400 ms lifetime
     assert.equal(probe.socket.connected, true);
@@ -155,10 +166,13 @@ describe('probe lifetime and capacity', () => {
     t.after(() => slow.close());
     const clients: TestClient[] = [];
     t.after(() => clients.forEach((c) => c.close()));
+    const codes: unknown[] = [];
     const probeFrom = async (address: string) => {
       const c = await connectClient(slow.url, undefined, { extraHeaders: { 'x-forwarded-for': address } });
       clients.push(c);
-      return errorOf(await c.request('joinProbe', {}));
+      const reply = await c.request('joinProbe', {});
+      codes.push(codeOf(reply));
+      return errorOf(reply);
     };
     // One address (an IPv6 /64 counts as one).
     assert.deepEqual([await probeFrom('2001:db8:5:5::1'), await probeFrom('2001:db8:5:5::2')], [undefined, undefined]);
@@ -166,6 +180,7 @@ describe('probe lifetime and capacity', () => {
     // Server-wide.
     for (let i = 0; slow.registry.probes < MAX_PROBES; i++) assert.equal(await probeFrom(`198.51.100.${100 + i}`), undefined);
     assert.match((await probeFrom('203.0.113.1'))!, /too many connection checks/);
+    assert.deepEqual(codes.filter(Boolean), ['limit_reached', 'limit_reached'], 'both caps answer limit_reached');
     clients[0]!.close();
     await waitFor(() => slow.registry.probes === MAX_PROBES - 1, { what: 'a probe slot freed' });
     assert.equal(await probeFrom('203.0.113.1'), undefined);

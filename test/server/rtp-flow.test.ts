@@ -33,6 +33,7 @@ for (const kind of ['video', 'audio'] as const) {
     const roomId = `rtp-${kind}`;
     const client = await connectClient(server.url);
     t.after(() => client.close());
+    await server.store.registerRoom(roomId); // rooms exist only once minted
     await client.ok('joinRoom', { roomId, userId: client.userId, userName: 'Host' });
     const router = server.registry.get(roomId)!.router;
 

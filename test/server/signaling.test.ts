@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Parley } from '../../src/app.ts';
-import { joinWithTransports, produceCamera, produceMic, workerCounts } from '../helpers/call.ts';
+import { joinWithTransports, mintRoom, produceCamera, produceMic, workerCounts } from '../helpers/call.ts';
 import { connectClient } from '../helpers/client.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -131,6 +131,7 @@ describe('signaling flow against a real worker', () => {
   test('concurrent first joins of a new room create exactly one router', async () => {
     await noRoomsLeft();
     const before = (await workerCounts(server)).routers;
+    await mintRoom(server, 'race-room');
     const clients = await Promise.all(Array.from({ length: 8 }, () => connectClient(server.url)));
     const replies = await Promise.all(clients.map((c, i) => c.request('joinRoom', { roomId: 'race-room', userId: c.userId, userName: `P${i}` })));
     assert.ok(replies.every((r) => 'participants' in r));
@@ -168,5 +169,40 @@ describe('signaling flow against a real worker', () => {
     assert.deepEqual((await b.ok('getProducers', { roomId })).producers, []);
     a.close();
     b.close();
+  });
+
+  test('pipelined requests: each one after joinRoom sees the join done; pause then resume of one producer ends resumed', async () => {
+    const roomId = 'pipeline-room';
+    const owner = await joinWithTransports(server, roomId, 'Owner');
+    const cameraId = await produceCamera(owner);
+    const c = await connectClient(server.url);
+    // Sent all at once, as a client that does not wait for each answer sends them.
+    const [joined, send, recv, listing] = await Promise.all([
+      c.request('joinRoom', { roomId, userId: c.userId, userName: 'Eager' }),
+      c.request('createWebRtcTransport', { roomId, producing: true, consuming: false }),
+      c.request('createWebRtcTransport', { roomId, producing: false, consuming: true }),
+      c.request('getProducers', { roomId }),
+    ]);
+    assert.ok('participants' in joined && 'id' in send && 'id' in recv, JSON.stringify([joined, send, recv]));
+    assert.deepEqual('producers' in listing && listing.producers.map((p) => p.producerId), [cameraId]);
+    // Requests on one producer keep their order even though requests in general run side by side.
+    const mic = await produceMic(owner);
+    const toggles = await Promise.all([
+      owner.request('pauseProducer', { producerId: mic }),
+      owner.request('resumeProducer', { producerId: mic }),
+      owner.request('pauseProducer', { producerId: mic }),
+      owner.request('resumeProducer', { producerId: mic }),
+    ]);
+    assert.deepEqual(toggles, [{}, {}, {}, {}]);
+    assert.equal(server.registry.get(roomId)!.peers.get(owner.userId)!.producers.get(mic)!.paused, false);
+    // A leave sent behind a burst waits for it, and nothing it started survives the leave.
+    const { rtpCapabilities } = await c.ok('getRouterRtpCapabilities', { roomId });
+    const burst = [c.request('consume', { producerId: cameraId, rtpCapabilities }), c.request('consume', { producerId: mic, rtpCapabilities })];
+    assert.deepEqual(await c.request('leaveRoom', { roomId, userId: c.userId }), {});
+    assert.ok((await Promise.all(burst)).every((r) => 'id' in r));
+    assert.equal(server.registry.get(roomId)!.peers.has(c.userId), false);
+    await waitFor(async () => (await workerCounts(server, [roomId])).consumers === 0, { what: 'the left consumers to close' });
+    c.close();
+    owner.close();
   });
 });

@@ -34,6 +34,7 @@ after(async () => {
 async function join(userName: string): Promise<TestClient> {
   const client = await connectClient(server.url);
   clients.push(client);
+  await server.store.registerRoom(ROOM); // rooms exist only once minted
   await client.ok('joinRoom', { roomId: ROOM, userId: client.userId, userName });
   return client;
 }

@@ -1,0 +1,197 @@
+import { Device, type types } from 'mediasoup-client';
+import type { ErrorCode, RtpCapabilities } from '../signaling/protocol.ts';
+import { afterJoinFailure, type JoinAdmission } from './admission.ts';
+import { CallView } from './callView.ts';
+import { LocalControls } from './LocalControls.ts';
+import type { LocalTracks } from './localMedia.ts';
+import { mark } from './marks.ts';
+import { MediaSession, type SessionStats } from './MediaSession.ts';
+import { failureCode, SignalingClient } from './SignalingClient.ts';
+import { upsertParticipant, type RoomState } from './roomStore.ts';
+
+async function loadDevice(capabilities: RtpCapabilities | Promise<RtpCapabilities>): Promise<Device> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: (await capabilities) as types.RtpCapabilities });
+  return device;
+}
+
+/**
+ * A call in the browser: one signaling connection for the page's life, and a MediaSession per join.
+ * The connection and the media device are made ready while the person is still on the name screen,
+ * so the click only has to join: the join, both transports and the list of producers are asked for
+ * at once, consuming starts as soon as the receive transport exists, and our own media follows in
+ * parallel. A drop, a failed join or a closed room ends the session; reconnecting makes a new one.
+ */
+export class Call {
+  readonly state: RoomState;
+  readonly view: CallView;
+  readonly local: LocalControls;
+  readonly #signaling = new SignalingClient();
+  #device: Promise<Device> | undefined;
+  #session: MediaSession | undefined;
+  #admission: JoinAdmission = {};
+  #userName = '';
+  #seatRetries = 0;
+  #wantsToJoin = false;
+  #joinedOnce = false;
+  #left = false;
+  /** From the last join: lets a rejoin take over our old seat before the server notices the old socket is dead. */
+  #reclaimSecret: string | undefined;
+
+  constructor(state: RoomState) {
+    this.state = state;
+    this.view = new CallView(state);
+    this.local = new LocalControls(state, () => this.#session);
+    this.#wire();
+  }
+
+  /** Before the click: connect, and load the media device from the capabilities the page came with. */
+  prepare(routerRtpCapabilities: RtpCapabilities | undefined): void {
+    this.#signaling.connect();
+    if (routerRtpCapabilities) this.#loadDevice(routerRtpCapabilities);
+  }
+
+  /** The click on "Join call". Local tracks may still be on their way; they are sent when they come. */
+  join(userName: string, admission: JoinAdmission, tracks: Promise<LocalTracks>): void {
+    mark('click');
+    this.#userName = userName;
+    this.#admission = admission;
+    this.#wantsToJoin = true;
+    upsertParticipant(this.state, this.state.localUserId, { name: userName });
+    void tracks.then((t) => this.local.setTracks(t));
+    this.view.connecting();
+    return void (this.#signaling.connected ? this.#join() : this.#signaling.connect());
+  }
+
+  #wire(): void {
+    const signaling = this.#signaling;
+    signaling.onConnect(() => this.#wantsToJoin && !this.#left && void this.#join());
+    signaling.onConnectError((error) => {
+      // A refused handshake (e.g. rate limited) is not retried by Socket.IO itself.
+      if (signaling.active || this.#left || !this.#wantsToJoin) return;
+      this.view.cannotConnect(error.message);
+      setTimeout(() => signaling.connect(), 5000);
+    });
+    signaling.onDisconnect((reason) => {
+      if (this.#left) return;
+      if (this.#wantsToJoin) {
+        this.#endSession();
+        this.view.connectionLost();
+      }
+      // A server-side disconnect does not auto-reconnect in Socket.IO; do it ourselves.
+      if (reason === 'io server disconnect') setTimeout(() => signaling.connect(), 500);
+    });
+    signaling.on('userJoined', (info) => this.view.participantJoined(info));
+    signaling.on('userLeft', ({ userId }) => {
+      this.#session?.removeUser(userId);
+      this.view.participantLeft(userId);
+    });
+    signaling.on('newProducer', (info) => {
+      if (info.userId !== this.state.localUserId) void this.#session?.consume(info);
+    });
+    signaling.on('producerClosed', ({ producerId }) => this.#session?.removeRemote(producerId));
+    signaling.on('producerPaused', ({ producerId }) => this.#session?.setRemotePaused(producerId, true));
+    signaling.on('producerResumed', ({ producerId }) => this.#session?.setRemotePaused(producerId, false));
+    signaling.on('seat', ({ roomId, userId, reclaimSecret }) => {
+      if (roomId === this.state.roomId && userId === this.state.localUserId) this.#reclaimSecret = reclaimSecret;
+    });
+    // A host or operator removed us: no rejoin (the server would refuse it for a while anyway).
+    signaling.on('removedFromRoom', ({ reason }) => void this.leave().then(() => this.view.removed(reason)));
+    signaling.on('roomClosed', ({ reason }) => {
+      this.#endSession();
+      this.view.roomClosed(reason);
+      // On shutdown the socket's reconnect brings us back once the server is up again.
+      if (reason !== 'shutdown') void this.#join();
+    });
+  }
+
+  #loadDevice(capabilities: RtpCapabilities | Promise<RtpCapabilities>): Promise<Device> {
+    const device = (this.#device = loadDevice(capabilities));
+    // A failed load is tried again by the next join.
+    device.catch(() => (this.#device = undefined));
+    return device;
+  }
+
+  async #join(): Promise<void> {
+    this.#endSession();
+    const { roomId, localUserId } = this.state;
+    const { password, token } = this.#admission;
+    this.view.connecting();
+    // Pipelined: the server handles the join first, then the requests that need it.
+    const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token });
+    const device = this.#device ?? this.#loadDevice(this.#signaling.request('getRouterRtpCapabilities', { roomId }).then((r) => r.rtpCapabilities));
+    const session = new MediaSession(this.#signaling, roomId, device, this.view);
+    this.#session = session;
+    const consumed = session.consumeExisting();
+    consumed.catch(() => {});
+    let seated = false;
+    try {
+      const { participants } = await joining;
+      seated = true;
+      if (session.closed) return;
+      mark('joined');
+      this.#seatRetries = 0;
+      this.view.setParticipants(participants);
+      await session.sendReady();
+      if (session.closed) return;
+      this.#joinedOnce = true;
+      this.view.connected();
+      await Promise.all([this.local.produceAll(session), consumed]);
+    } catch (error) {
+      if (session.closed || this.#left) return;
+      this.#endSession();
+      this.#onJoinFailed(session, error as Error, seated);
+    }
+  }
+
+  #onJoinFailed(session: MediaSession, error: Error, seated: boolean): void {
+    const code = failureCode(error);
+    const retry = (delayMs: number) =>
+      setTimeout(() => {
+        // Nothing else started a join meanwhile (a reconnect does), and we are still wanted.
+        if (this.#session === undefined && this.#signaling.connected && !this.#left) void this.#join();
+      }, delayMs);
+    const next = afterJoinFailure(code, this.#joinedOnce, this.#seatRetries++);
+    if (next === 'await-seat') return void retry(1000);
+    if (next === 'refused') {
+      // Before the call started the person may fix it (another password) and click again.
+      if (this.#joinedOnce) void this.leave();
+      else this.#wantsToJoin = false;
+      this.view.refused();
+      this.#admission.onRefused?.(code as ErrorCode, error.message);
+      return;
+    }
+    this.view.joinFailed(error.message);
+    // The server still seats us if joinRoom itself succeeded: give the seat back before trying again.
+    if (seated) void this.#signaling.request('leaveRoom', { roomId: session.roomId, userId: this.state.localUserId }).catch(() => {});
+    retry(2000);
+  }
+
+  /** This join's server side is gone or going (drop, room closed, failure): keep local tracks. */
+  #endSession(): void {
+    this.#session?.close();
+    this.#session = undefined;
+  }
+
+  /** Leaves for good: tells the server, stops every track, closes the socket. */
+  async leave(): Promise<void> {
+    if (this.#left) return;
+    this.#left = true;
+    this.view.left();
+    // Others see us go at once; a server that does not answer soon is not waited for.
+    if (this.#session) await this.#signaling.request('leaveRoom', { roomId: this.state.roomId, userId: this.state.localUserId }, 1500).catch(() => {});
+    this.#endSession();
+    this.local.stopAll();
+    this.#signaling.close();
+  }
+
+  /** Numbers for diagnostics and tests. */
+  stats(): Promise<SessionStats> {
+    return this.#session?.stats() ?? Promise.resolve({ consumers: [], producers: [] });
+  }
+
+  /** The socket id, for tests that cut the connection from the server side. */
+  get socketId(): string | undefined {
+    return this.#signaling.id;
+  }
+}

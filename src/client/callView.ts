@@ -1,0 +1,143 @@
+import type { types } from 'mediasoup-client';
+import type { ParticipantInfo } from '../signaling/protocol.ts';
+import type { Direction, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
+import { addNotice, clearNotice, removeParticipant, updateParticipantTracks, upsertParticipant, type RoomState } from './roomStore.ts';
+
+const CONNECTIVITY_LINK = { href: '/connectivity', text: 'Check your connection' };
+
+/** Everything the call says to its user, in one place. */
+export const NOTICES = {
+  connecting: (reason: string) => `Cannot connect to the server (${reason}). Retrying…`,
+  connectionLost: 'Connection lost. Reconnecting…',
+  serverRestarting: 'The server is restarting. Reconnecting…',
+  mediaRestarted: 'The media server restarted. Rejoining…',
+  joinFailed: (reason: string) => `Could not join the call: ${reason}. Retrying…`,
+  mediaBlocked: 'Audio and video cannot get through to the server. Trying again…',
+  autoplay: 'Click anywhere to hear the others.',
+  screenFailed: 'Screen sharing could not start.',
+  removed: (reason: string) => `You were removed from the call${reason ? `: ${reason}` : ''}.`,
+} as const;
+
+/**
+ * Turns what the call learns (people, remote media, connection trouble) into the page's room state,
+ * and plays remote sound. Remote audio plays from elements of its own in #remote-audio, not inside
+ * the tiles: tiles are rebuilt when the layout changes, and sound must not stutter when someone pins
+ * a tile.
+ */
+export class CallView implements MediaSessionListener {
+  readonly state: RoomState;
+  readonly #audio = new Map<string, HTMLAudioElement>();
+
+  constructor(state: RoomState) {
+    this.state = state;
+  }
+
+  // ——— People ———
+
+  participantJoined({ userId, userName }: ParticipantInfo): void {
+    if (userId !== this.state.localUserId) upsertParticipant(this.state, userId, { name: userName });
+  }
+
+  participantLeft(userId: string): void {
+    removeParticipant(this.state, userId);
+  }
+
+  /** After a (re)join: exactly these remote people are present. */
+  setParticipants(present: ParticipantInfo[]): void {
+    const ids = new Set(present.map((p) => p.userId));
+    for (const id of [...this.state.order]) if (id !== this.state.localUserId && !ids.has(id)) removeParticipant(this.state, id);
+    for (const participant of present) this.participantJoined(participant);
+  }
+
+  // ——— Remote media (MediaSessionListener) ———
+
+  remoteAdded(remote: RemoteMedia): void {
+    upsertParticipant(this.state, remote.userId, {});
+    if (remote.source === 'audio') this.#play(remote);
+    else updateParticipantTracks(this.state, remote.userId, remote.source, remote.consumer.track);
+    this.remotePaused(remote);
+  }
+
+  remoteRemoved(remote: RemoteMedia): void {
+    const audio = this.#audio.get(remote.producerId);
+    if (audio) {
+      audio.srcObject = null;
+      audio.remove();
+      this.#audio.delete(remote.producerId);
+    }
+    if (!this.state.participants[remote.userId]) return;
+    if (remote.audioOf === 'mic') upsertParticipant(this.state, remote.userId, { micMuted: true });
+    if (remote.source === 'camera' || remote.source === 'screen') updateParticipantTracks(this.state, remote.userId, remote.source, null);
+    if (remote.source === 'camera') upsertParticipant(this.state, remote.userId, { cameraOff: true });
+  }
+
+  remotePaused(remote: RemoteMedia): void {
+    if (remote.audioOf === 'mic') upsertParticipant(this.state, remote.userId, { micMuted: remote.paused });
+    if (remote.source === 'camera') upsertParticipant(this.state, remote.userId, { cameraOff: remote.paused });
+  }
+
+  transportState(direction: Direction, state: types.ConnectionState): void {
+    if (state === 'connected') clearNotice(this.state, `media-${direction}`);
+    if (state === 'failed') addNotice(this.state, `media-${direction}`, 'error', NOTICES.mediaBlocked, CONNECTIVITY_LINK);
+  }
+
+  #play(remote: RemoteMedia): void {
+    const audio = new Audio();
+    audio.autoplay = true;
+    audio.dataset.userId = remote.userId;
+    audio.dataset.source = remote.audioOf;
+    audio.srcObject = new MediaStream([remote.consumer.track]);
+    document.getElementById('remote-audio')?.append(audio);
+    this.#audio.set(remote.producerId, audio);
+    audio.play().catch(() => {
+      addNotice(this.state, 'autoplay', 'info', NOTICES.autoplay);
+      const resume = () => {
+        clearNotice(this.state, 'autoplay');
+        for (const element of this.#audio.values()) void element.play().catch(() => {});
+      };
+      document.addEventListener('click', resume, { once: true });
+    });
+  }
+
+  // ——— Connection ———
+
+  connecting(): void {
+    this.state.connection = this.state.connection === 'connected' || this.state.connection === 'reconnecting' ? 'reconnecting' : 'connecting';
+  }
+
+  connected(): void {
+    this.state.connection = 'connected';
+    clearNotice(this.state, 'connection');
+  }
+
+  cannotConnect(reason: string): void {
+    addNotice(this.state, 'connection', 'error', NOTICES.connecting(reason), CONNECTIVITY_LINK);
+  }
+
+  connectionLost(): void {
+    this.state.connection = 'reconnecting';
+    addNotice(this.state, 'connection', 'warn', NOTICES.connectionLost);
+  }
+
+  roomClosed(reason: 'worker-died' | 'shutdown'): void {
+    addNotice(this.state, 'connection', 'warn', reason === 'shutdown' ? NOTICES.serverRestarting : NOTICES.mediaRestarted);
+  }
+
+  joinFailed(reason: string): void {
+    addNotice(this.state, 'connection', 'error', NOTICES.joinFailed(reason), CONNECTIVITY_LINK);
+  }
+
+  removed(reason: string): void {
+    addNotice(this.state, 'connection', 'error', NOTICES.removed(reason));
+  }
+
+  /** Refused before the call started: back on the name screen, not connecting. */
+  refused(): void {
+    if (this.state.connection !== 'left') this.state.connection = 'idle';
+    clearNotice(this.state, 'connection');
+  }
+
+  left(): void {
+    this.state.connection = 'left';
+  }
+}

@@ -1,0 +1,110 @@
+import { initials } from '../shared/names.ts';
+import { bestGrid } from './layout.ts';
+import { listTiles, media, setPinnedTile, spotlightKey, type RoomStore, type Tile } from './roomStore.ts';
+
+const GAP = 10;
+
+/** What a tile shows: names, badges, labels, derived from the room state. */
+export interface TileView extends Tile {
+  name: string;
+  label: string;
+  isScreen: boolean;
+  isLocal: boolean;
+  initials: string;
+  micMuted: boolean;
+  cameraOff: boolean;
+  showVideo: boolean;
+  showAvatar: boolean;
+  pinned: boolean;
+  pinLabel: string;
+  version: number;
+}
+
+/** The tile view of one tile of the room (pure: unit-tested). */
+export function tileViewOf(state: RoomStore, tile: Tile): TileView {
+  const p = state.participants[tile.userId]!;
+  const isScreen = tile.source === 'screen';
+  const hasVideo = media.has(tile.key) && (isScreen || !p.cameraOff);
+  const name = p.name || 'Guest';
+  const who = p.isLocal ? `${name} (you)` : name;
+  const pinned = state.pinnedTileKey === tile.key;
+  const what = isScreen ? `${name}'s screen` : name;
+  return {
+    ...tile,
+    name: isScreen ? `${who} · screen` : who,
+    label: isScreen ? what : who,
+    isScreen,
+    isLocal: p.isLocal,
+    initials: initials(name),
+    micMuted: !isScreen && p.micMuted,
+    cameraOff: !isScreen && p.cameraOff,
+    showVideo: hasVideo,
+    showAvatar: !hasVideo,
+    pinned,
+    pinLabel: pinned ? `Unpin ${what}` : `Pin ${what}`,
+    version: p.mediaVersion,
+  };
+}
+
+/** The component's room store, read through the component so Alpine tracks it (it is set in init). */
+const store = (component: unknown): RoomStore | undefined => (component as { state?: RoomStore }).state;
+
+/**
+ * The stage of the call page (grid or spotlight with a strip): the tiles' bindings of the page's
+ * Alpine component, merged into it by room.ts. `this` is the component.
+ */
+export function stageBindings() {
+  return {
+    get tiles(): TileView[] {
+      const state = store(this);
+      return state ? listTiles(state).map((tile) => tileViewOf(state, tile)) : [];
+    },
+    get spotlightTile(): string | undefined {
+      const state = store(this);
+      return state ? spotlightKey(state, listTiles(state)) : undefined;
+    },
+    get mainTiles(): TileView[] {
+      const tiles = this.tiles;
+      if (store(this)?.layout !== 'spotlight') return tiles;
+      const key = this.spotlightTile;
+      return tiles.filter((t) => t.key === key);
+    },
+    get stripTiles(): TileView[] {
+      if (store(this)?.layout !== 'spotlight') return [];
+      const key = this.spotlightTile;
+      return this.tiles.filter((t) => t.key !== key);
+    },
+    get hasStrip() {
+      return this.stripTiles.length > 0;
+    },
+    get stageClass() {
+      return store(this)?.layout === 'spotlight' ? 'is-spotlight' : 'is-grid';
+    },
+    tileClass(this: any) {
+      const t: TileView = this.tile;
+      return [t.isScreen ? 'is-screen' : '', t.isLocal ? 'is-local' : '', t.pinned ? 'is-pinned' : '', t.key === this.spotlightTile && store(this)?.layout === 'spotlight' ? 'is-main' : ''].join(' ');
+    },
+    bindVideo(this: any) {
+      const t: TileView = this.tile;
+      void t.version;
+      const el = this.$el as HTMLVideoElement;
+      const stream = media.get(t.key) ?? null;
+      if (el.srcObject !== stream) el.srcObject = stream;
+      if (stream) el.play().catch(() => {});
+    },
+    togglePin(this: any) {
+      const t: TileView = this.tile;
+      const state = store(this);
+      if (state) setPinnedTile(state, state.pinnedTileKey === t.key ? null : t.key);
+    },
+    layoutGrid(this: any) {
+      const main: HTMLElement | undefined = this.$refs.main;
+      if (!main || !store(this)) return;
+      const count = Math.max(1, this.mainTiles.length);
+      const { tileW, tileH } = bestGrid(count, main.clientWidth, main.clientHeight, GAP);
+      main.style.setProperty('--tile-w', `${tileW}px`);
+      main.style.setProperty('--tile-h', `${tileH}px`);
+      main.style.setProperty('--gap', `${GAP}px`);
+    },
+  };
+}

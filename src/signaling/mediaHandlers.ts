@@ -1,0 +1,189 @@
+import type { types } from 'mediasoup';
+import type { Peer, TransportAppData } from '../rooms/Peer.ts';
+import type { PeerLimits } from '../rooms/RoomPolicy.ts';
+import type { Handlers } from './context.ts';
+import { UserError } from './errors.ts';
+import type { RequestName } from './protocol.ts';
+
+function ownTransport(peer: Peer, transportId: string): types.WebRtcTransport<TransportAppData> {
+  const transport = peer.transports.get(transportId);
+  if (!transport) throw new UserError('not_found', 'unknown transportId');
+  return transport;
+}
+
+function ownProducer(peer: Peer, producerId: string): types.Producer {
+  const producer = peer.producers.get(producerId);
+  if (!producer) throw new UserError('not_found', 'unknown producerId');
+  return producer;
+}
+
+/** A place for one more `kind` within the room's per-participant limit, or limit_reached. */
+function reserve(peer: Peer, kind: keyof PeerLimits, limits: PeerLimits): () => void {
+  const release = peer.reserve(kind, limits[kind]);
+  if (!release) throw new UserError('limit_reached', limits[kind] === 0 ? `cannot make ${kind} in this room` : `at most ${limits[kind]} ${kind} per participant`);
+  return release;
+}
+
+/**
+ * A media operation on parameters the client chose. Its payload already passed the schema, so what
+ * mediasoup or its worker still rejects (bad codec, a MID or SSRC already in use, an object closed
+ * by a racing close) is the client's request failing, not the server: media_rejected, not an alarm.
+ */
+async function media<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw new UserError('media_rejected', `${what} failed: ${(error as Error).message}`);
+  }
+}
+
+export const mediaHandlers: Handlers<Exclude<RequestName, 'joinRoom' | 'joinProbe' | 'leaveRoom'>> = {
+  async getRouterRtpCapabilities(ctx, { roomId }) {
+    const { room } = ctx.session.joined(roomId);
+    return { rtpCapabilities: room.router.rtpCapabilities };
+  },
+
+  async createWebRtcTransport(ctx, request) {
+    const { peer, room } = ctx.session.joined(request.roomId);
+    // A client may send only the flag it means ({producing: true}); with neither given, the transport may do both.
+    const neitherGiven = request.producing === undefined && request.consuming === undefined;
+    const producing = neitherGiven || request.producing === true;
+    const consuming = neitherGiven || request.consuming === true;
+    if (!producing && !consuming) throw new UserError('invalid_request', 'a transport must be producing, consuming or both');
+    const release = reserve(peer, 'transports', room.policy.limits);
+    try {
+      const transport = await room.router.createWebRtcTransport<TransportAppData>({
+        webRtcServer: room.mediaWorker.webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: 1_000_000,
+        appData: { producing, consuming },
+      });
+      if (!peer.addTransport(transport)) throw new UserError('not_joined', 'left the room while the transport was being made');
+      return {
+        id: transport.id,
+        iceParameters: transport.iceParameters,
+        iceCandidates: transport.iceCandidates,
+        dtlsParameters: transport.dtlsParameters,
+      };
+    } finally {
+      release();
+    }
+  },
+
+  async connectWebRtcTransport(ctx, { transportId, dtlsParameters }) {
+    const { peer } = ctx.session.joined();
+    const transport = ownTransport(peer, transportId);
+    if (transport.appData.connectRequested) throw new UserError('invalid_request', 'transport is already connected');
+    transport.appData.connectRequested = true;
+    await media('connect', () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+    return {};
+  },
+
+  async produce(ctx, { transportId, kind, rtpParameters, appData }) {
+    const { peer, room } = ctx.session.joined();
+    const transport = ownTransport(peer, transportId);
+    if (!transport.appData.producing) throw new UserError('invalid_request', 'transport was not created for producing');
+    const release = reserve(peer, 'producers', room.policy.limits);
+    try {
+      const mediaCodecs = rtpParameters.codecs.filter((c) => !/\/(rtx|red|ulpfec|flexfec)$/i.test(c.mimeType));
+      if (!mediaCodecs.every((c) => c.mimeType.toLowerCase().startsWith(`${kind}/`))) throw new UserError('invalid_payload', `rtpParameters codecs do not match kind ${kind}`);
+      const producer = await media('produce', () => transport.produce({ kind, rtpParameters: rtpParameters as types.RtpParameters, appData: { ...appData } }));
+      // Seating the producer tells the others (newProducer), before this reply.
+      if (!peer.addProducer(producer)) throw new UserError('media_rejected', 'produce failed: the transport closed meanwhile');
+      return { producerId: producer.id };
+    } finally {
+      release();
+    }
+  },
+
+  async consume(ctx, { producerId, rtpCapabilities, transportId }) {
+    const { peer, room } = ctx.session.joined();
+    const { limits } = room.policy;
+    if (limits.consumers === 0) throw new UserError('limit_reached', 'cannot consume in this room (a connection check only sends)');
+    const found = room.findProducer(producerId);
+    if (!found) throw new UserError('not_found', 'unknown producerId');
+    if (found.owner === peer) throw new UserError('invalid_request', 'cannot consume your own producer');
+    // Consumes of one producer run in order (RequestScheduler), so this sees an earlier one's consumer.
+    if ([...peer.consumers.values()].some((c) => c.producerId === producerId)) throw new UserError('invalid_request', 'already consuming this producer: one consumer per producer');
+    // Without a transportId: the newest consuming transport (for a client that makes one per consumer,
+    // the one it just created).
+    const transport = transportId ? ownTransport(peer, transportId) : [...peer.transports.values()].findLast((t) => t.appData.consuming);
+    if (!transport || !transport.appData.consuming) throw new UserError('invalid_request', 'no consuming transport: create one first');
+    const release = reserve(peer, 'consumers', limits);
+    try {
+      const caps = rtpCapabilities as types.RtpCapabilities;
+      if (!(await media('consume', async () => room.router.canConsume({ producerId, rtpCapabilities: caps })))) {
+        throw new UserError('media_rejected', 'cannot consume this producer with the given rtpCapabilities');
+      }
+      const consumer = await media('consume', () => transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { userId: found.owner.userId } }));
+      if (!peer.addConsumer(consumer)) throw new UserError('media_rejected', 'consume failed: the producer closed meanwhile');
+      return {
+        id: consumer.id,
+        producerId,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters,
+        appData: found.producer.appData,
+        userId: found.owner.userId,
+      };
+    } finally {
+      release();
+    }
+  },
+
+  async resumeConsumer(ctx, { consumerId }) {
+    const { peer } = ctx.session.joined();
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw new UserError('not_found', 'unknown consumerId');
+    // No explicit requestKeyFrame(): on resume the worker itself asks the producer for a key frame at
+    // once (simple consumers directly, simulcast/SVC ones through their layer switch; or, if the
+    // transport is not connected yet, as soon as it is), so the viewer does not wait for the next
+    // periodic key frame. test/server/rooms.test.ts checks that it does.
+    await media('resumeConsumer', () => consumer.resume());
+    return {};
+  },
+
+  async restartIce(ctx, { transportId }) {
+    const { peer } = ctx.session.joined();
+    const transport = ownTransport(peer, transportId);
+    const iceParameters = await media('restartIce', () => transport.restartIce());
+    return { iceParameters };
+  },
+
+  async producerClosed(ctx, { producerId }) {
+    const { peer } = ctx.session.joined();
+    // The others hear producerClosed from the producer's close (Peer → Room → RoomBroadcaster).
+    ownProducer(peer, producerId).close();
+    return {};
+  },
+
+  async pauseProducer(ctx, { producerId }) {
+    const { peer } = ctx.session.joined();
+    const producer = ownProducer(peer, producerId);
+    // The others hear producerPaused when mediasoup reports the pause.
+    if (!producer.paused) await media('pauseProducer', () => producer.pause());
+    return {};
+  },
+
+  async resumeProducer(ctx, { producerId }) {
+    const { peer } = ctx.session.joined();
+    const producer = ownProducer(peer, producerId);
+    if (producer.paused) await media('resumeProducer', () => producer.resume());
+    return {};
+  },
+
+  async getProducers(ctx, { roomId }) {
+    const { peer, room } = ctx.session.joined(roomId);
+    const producers = [];
+    for (const other of room.peers.values()) {
+      if (other === peer) continue;
+      for (const producer of other.producers.values()) {
+        producers.push({ producerId: producer.id, userId: other.userId, kind: producer.kind, appData: producer.appData });
+        // The listing has no paused flag; mute state travels as the event that reports it anyway, to the caller alone.
+        if (producer.paused) ctx.socket.emit('producerPaused', { producerId: producer.id, userId: other.userId });
+      }
+    }
+    return { producers };
+  },
+};
