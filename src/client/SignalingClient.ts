@@ -1,5 +1,5 @@
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ErrorCode, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../signaling/protocol.ts';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { ClientToServerEvents, ErrorCode, ErrorReply, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../signaling/protocol.ts';
 
 /** Why a request failed: the server's code, or what happened on our side of the wire. */
 export type FailureCode = ErrorCode | 'timeout' | 'disconnected';
@@ -21,10 +21,16 @@ export class RequestError extends Error {
 export const failureCode = (error: unknown): FailureCode | undefined => (error instanceof RequestError ? error.code : undefined);
 
 export interface SignalingOptions {
+  /** The server; by default the page's own origin. */
+  url?: string;
   /** Reconnect by itself after a drop (the call does; the connection check does not). */
   reconnection?: boolean;
   requestTimeoutMs?: number;
+  /** Anything else for Socket.IO (tests pick transports, headers). */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 type Listener<E extends keyof ServerToClientEvents> = ServerToClientEvents[E];
 type UntypedEmitter = { emit(event: string, payload: unknown, ack: (error: Error | null, reply: unknown) => void): void };
@@ -38,13 +44,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * the server answers each in order of need, so a join can pipeline its steps.
  */
 export class SignalingClient {
-  readonly #socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  readonly #socket: ClientSocket;
   readonly #timeoutMs: number;
 
   constructor(options: SignalingOptions = {}) {
     const reconnection = options.reconnection ?? true;
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#socket = io({
+    this.#socket = io(options.url, {
       autoConnect: false,
       forceNew: true,
       transports: ['websocket', 'polling'],
@@ -52,6 +58,7 @@ export class SignalingClient {
       reconnectionDelay: 500,
       reconnectionDelayMax: 3000,
       timeout: this.#timeoutMs,
+      ...options.socketOptions,
     });
   }
 
@@ -62,6 +69,11 @@ export class SignalingClient {
   /** True while Socket.IO itself is trying to (re)connect. */
   get active(): boolean {
     return this.#socket.active;
+  }
+
+  /** The socket itself, for tests and diagnostics (the call speaks through request() and on()). */
+  get socket(): ClientSocket {
+    return this.#socket;
   }
 
   get id(): string | undefined {
@@ -110,20 +122,27 @@ export class SignalingClient {
     this.#socket.on('connect_error', listener);
   }
 
-  request<E extends RequestName>(event: E, payload: RequestOf<E>, timeoutMs = this.#timeoutMs): Promise<ReplyOf<E>> {
+  /** Sends a request; resolves with its result, rejects with a RequestError (the server's code, or timeout / disconnected). */
+  async request<E extends RequestName>(event: E, payload: RequestOf<E>, timeoutMs = this.#timeoutMs): Promise<ReplyOf<E>> {
+    const reply = await this.ack(event, payload, timeoutMs);
+    if (isErrorReply(reply)) throw new RequestError(event, reply.code ?? 'internal', reply.error);
+    return reply;
+  }
+
+  /** Sends a request and resolves with its acknowledgement as it came: the result or `{error, code}`. */
+  ack<E extends RequestName>(event: E, payload: RequestOf<E>, timeoutMs = this.#timeoutMs): Promise<ReplyOf<E> | ErrorReply> {
     if (!this.#socket.connected) return Promise.reject(new RequestError(event, 'disconnected', 'not connected to the server'));
     // Socket.IO's typings cannot follow a generic event name to its ack; the event map above is what binds them.
     const emitter = this.#socket.timeout(timeoutMs) as unknown as UntypedEmitter;
     return new Promise((resolve, reject) => {
       emitter.emit(event, payload, (error, reply) => {
         if (error) return reject(new RequestError(event, this.#socket.connected ? 'timeout' : 'disconnected', `${event}: no answer from the server`));
-        if (isErrorReply(reply)) return reject(new RequestError(event, reply.code ?? 'internal', reply.error));
-        resolve(reply as ReplyOf<E>);
+        resolve(reply as ReplyOf<E> | ErrorReply);
       });
     });
   }
 }
 
-function isErrorReply(reply: unknown): reply is { error: string; code?: ErrorCode } {
+function isErrorReply(reply: unknown): reply is ErrorReply {
   return typeof reply === 'object' && reply !== null && typeof (reply as { error?: unknown }).error === 'string';
 }

@@ -1,7 +1,8 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { ClientToServerEvents, ErrorCode, ErrorReply, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
+import type { ManagerOptions, SocketOptions } from 'socket.io-client';
+import { SignalingClient, type ClientSocket } from '../../src/client/SignalingClient.ts';
+import type { ErrorCode, ErrorReply, ReplyOf, RequestName, RequestOf, ServerToClientEvents } from '../../src/signaling/protocol.ts';
 
-export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type TestSocket = ClientSocket;
 
 export interface TestClient {
   socket: TestSocket;
@@ -26,18 +27,17 @@ export async function connectClient(
   userId = `u${++counter}-${Math.random().toString(36).slice(2, 8)}`,
   options: Partial<ManagerOptions & SocketOptions> = {},
 ): Promise<TestClient> {
-  const socket: TestSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+  // The browser's own signaling client, pointed at the test server.
+  const client = new SignalingClient({ url, reconnection: false, socketOptions: { transports: ['websocket'], ...options } });
+  const socket = client.socket;
   const log = new Map<string, unknown[]>();
   socket.onAny((event: string, payload: unknown) => {
     if (!log.has(event)) log.set(event, []);
     log.get(event)!.push(payload);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const request = <E extends RequestName>(event: E, payload: RequestOf<E>) =>
-    (socket.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<ReplyOf<E> | ErrorReply> }).emitWithAck(event, payload);
+  client.connect();
+  await client.whenConnected();
+  const request = <E extends RequestName>(event: E, payload: RequestOf<E>) => client.ack(event, payload);
   return {
     socket,
     userId,
