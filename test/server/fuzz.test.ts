@@ -69,6 +69,8 @@ function snapshotPrototypes(): string {
 
 /** An own enumerable property, even for `__proto__` (plain assignment would set the prototype). */
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  // A binary attachment (typed array) takes no named properties: it stays as it is.
+  if (ArrayBuffer.isView(target)) return;
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
