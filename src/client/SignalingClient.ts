@@ -46,9 +46,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export class SignalingClient {
   readonly #socket: ClientSocket;
   readonly #timeoutMs: number;
+  readonly #reconnection: boolean;
 
   constructor(options: SignalingOptions = {}) {
-    const reconnection = options.reconnection ?? true;
+    const reconnection = (this.#reconnection = options.reconnection ?? true);
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#socket = io(options.url, {
       autoConnect: false,
@@ -93,8 +94,10 @@ export class SignalingClient {
         resolve();
       };
       const onError = (error: Error) => {
-        if (this.#socket.active) return; // Socket.IO retries by itself
+        // Socket.IO retries by itself while reconnecting is on and the server did not refuse us outright.
+        if (this.#reconnection && this.#socket.active) return;
         this.#socket.off('connect', onConnect);
+        this.#socket.off('connect_error', onError);
         reject(error);
       };
       this.#socket.once('connect', onConnect);
