@@ -10,9 +10,12 @@ export interface JoinAdmission {
 }
 
 /** Refusals that end a first join: only the person can fix them (another password, another link). */
-export const REFUSED: ReadonlySet<string> = new Set<ErrorCode>(['password_required', 'password_wrong', 'token_required', 'token_invalid', 'token_expired', 'room_not_found']);
-/** The server will not admit us to this room any more (it forgot the room, or we were removed): final even mid-call. */
-export const GONE_FOR_GOOD: ReadonlySet<string> = new Set<ErrorCode>(['room_gone', 'removed']);
+export const REFUSED: ReadonlySet<string> = new Set<ErrorCode>(['password_required', 'password_wrong', 'token_required', 'token_invalid', 'token_expired']);
+/**
+ * The server will not admit us to this room any more (the room is unknown, e.g. forgotten by a restart
+ * without Redis; or we were removed): final even mid-call, retrying cannot help.
+ */
+export const GONE_FOR_GOOD: ReadonlySet<string> = new Set<ErrorCode>(['room_not_found', 'room_gone', 'removed']);
 /** After a network drop the server may not have noticed our old socket yet: its seat frees up soon. */
 export const SEAT_RETRIES = 30;
 

@@ -9,14 +9,16 @@ test('a seat still held by our old connection is waited for, a while', () => {
 });
 
 test('password and token refusals end a first join; mid-call they are retried', () => {
-  for (const code of ['password_required', 'password_wrong', 'token_required', 'token_invalid', 'token_expired', 'room_not_found'] as const) {
+  for (const code of ['password_required', 'password_wrong', 'token_required', 'token_invalid', 'token_expired'] as const) {
     assert.equal(afterJoinFailure(code, false, 0), 'refused', code);
     assert.equal(afterJoinFailure(code, true, 0), 'retry', code);
   }
 });
 
-test('a room gone for good ends the call even mid-call', () => {
+test('a room gone for good, or one the server does not know, ends the call even mid-call', () => {
   assert.equal(afterJoinFailure('room_gone', true, 0), 'refused');
+  assert.equal(afterJoinFailure('room_not_found', false, 0), 'refused');
+  assert.equal(afterJoinFailure('room_not_found', true, 0), 'refused');
 });
 
 test('everything else is tried again', () => {

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import type { Parley } from '../../src/app.ts';
 import { freePortRange } from '../helpers/ports.ts';
+import { startRedis } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { makeTestCertificate } from '../helpers/tls.ts';
 import { expect, expectPlaying, test } from './fixtures.ts';
@@ -65,7 +66,9 @@ test('a media worker killed mid-call is replaced; its call recovers by itself, t
 test('the server process restarts: clients reconnect by themselves and the call resumes', async ({ browser }) => {
   const port = await freePortRange(1);
   const rtcPort = await freePortRange(1);
-  const env = { PORT: String(port), RTC_PORT: String(rtcPort) };
+  // With Redis the minted room outlives the process (without it, a restart forgets every room).
+  const redis = await startRedis();
+  const env = { PORT: String(port), RTC_PORT: String(rtcPort), REDIS_URL: redis.url };
   let server = await startTestServer({ env });
   try {
     const roomId = await mintRoom(server);
@@ -79,6 +82,7 @@ test('the server process restarts: clients reconnect by themselves and the call 
     for (const page of pages) await expect(page.locator('.tile')).toHaveCount(2);
   } finally {
     await server.close();
+    await redis.stop();
   }
 });
 
