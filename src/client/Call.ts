@@ -1,7 +1,8 @@
-import { Device, type types } from 'mediasoup-client';
+import type { Device } from 'mediasoup-client';
 import type { ErrorCode, RtpCapabilities } from '../signaling/protocol.ts';
 import { afterJoinFailure, type JoinAdmission } from './admission.ts';
 import { CallView } from './callView.ts';
+import { loadDevice } from './device.ts';
 import { LocalControls } from './LocalControls.ts';
 import type { LocalTracks } from './localMedia.ts';
 import { mark } from './marks.ts';
@@ -9,18 +10,15 @@ import { MediaSession, type SessionStats } from './MediaSession.ts';
 import { failureCode, SignalingClient } from './SignalingClient.ts';
 import { upsertParticipant, type RoomState } from './roomStore.ts';
 
-async function loadDevice(capabilities: RtpCapabilities | Promise<RtpCapabilities>): Promise<Device> {
-  const device = new Device();
-  await device.load({ routerRtpCapabilities: (await capabilities) as types.RtpCapabilities });
-  return device;
-}
+const PRODUCE_AFTER_MS = 1500; // the longest our own media waits for the others' to start flowing
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A call in the browser: one signaling connection for the page's life, and a MediaSession per join.
  * The connection and the media device are made ready while the person is still on the name screen,
- * so the click only has to join: the join, both transports and the list of producers are asked for
- * at once, consuming starts as soon as the receive transport exists, and our own media follows in
- * parallel. A drop, a failed join or a closed room ends the session; reconnecting makes a new one.
+ * so the click only has to join: the join, both transports and the producers are asked for at once,
+ * consuming starts when the receive transport exists, and our own media follows once theirs flows.
+ * A drop, a failed join or a closed room ends the session; reconnecting makes a new one.
  */
 export class Call {
   readonly state: RoomState;
@@ -28,6 +26,7 @@ export class Call {
   readonly local: LocalControls;
   readonly #signaling = new SignalingClient();
   #device: Promise<Device> | undefined;
+  #tracksSet: Promise<void> = Promise.resolve(); // our tracks are known (there may be none)
   #session: MediaSession | undefined;
   #admission: JoinAdmission = {};
   #userName = '';
@@ -58,7 +57,7 @@ export class Call {
     this.#admission = admission;
     this.#wantsToJoin = true;
     upsertParticipant(this.state, this.state.localUserId, { name: userName });
-    void tracks.then((t) => this.local.setTracks(t));
+    this.#tracksSet = tracks.then((t) => this.local.setTracks(t));
     this.view.connecting();
     return void (this.#signaling.connected ? this.#join() : this.#signaling.connect());
   }
@@ -90,8 +89,9 @@ export class Call {
       if (info.userId !== this.state.localUserId) void this.#session?.consume(info);
     });
     signaling.on('producerClosed', ({ producerId }) => this.#session?.removeRemote(producerId));
-    signaling.on('producerPaused', ({ producerId }) => this.#session?.setRemotePaused(producerId, true));
-    signaling.on('producerResumed', ({ producerId }) => this.#session?.setRemotePaused(producerId, false));
+    for (const [event, paused] of [['producerPaused', true], ['producerResumed', false]] as const) {
+      signaling.on(event, ({ producerId }) => this.#session?.setRemotePaused(producerId, paused));
+    }
     signaling.on('seat', ({ roomId, userId, reclaimSecret }) => {
       if (roomId === this.state.roomId && userId === this.state.localUserId) this.#reclaimSecret = reclaimSecret;
     });
@@ -136,6 +136,9 @@ export class Call {
       if (session.closed) return;
       this.#joinedOnce = true;
       this.view.connected();
+      // Seeing the others comes first: our encoder starts once their media flows (or a moment later at
+      // most), so it does not compete with the first consumers for CPU on a small device.
+      await Promise.all([Promise.race([consumed, delay(PRODUCE_AFTER_MS)]), this.#tracksSet]);
       await Promise.all([this.local.produceAll(session), consumed]);
     } catch (error) {
       if (session.closed || this.#left) return;

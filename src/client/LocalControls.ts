@@ -17,7 +17,7 @@ export class LocalControls {
     this.#session = session;
   }
 
-  /** The tracks picked up on the name screen; sent at once if a join is under way. */
+  /** The tracks picked up on the name screen (the call sends them once its join is ready). */
   setTracks({ audio, video, problem }: LocalTracks): void {
     const { local, localUserId } = this.#state;
     // Keyed 'camera' when the camera failed, so a later retry with the camera button replaces it rather than stacking a copy.
@@ -31,8 +31,6 @@ export class LocalControls {
     local.screenAvailable = !!navigator.mediaDevices?.getDisplayMedia;
     upsertParticipant(this.#state, localUserId, { micMuted: !local.micOn, cameraOff: !local.cameraOn });
     updateParticipantTracks(this.#state, localUserId, 'camera', video);
-    const session = this.#session();
-    if (session) void this.produceAll(session).catch(() => {});
   }
 
   /** Sends every live track through `session` (each source once, in parallel). */
