@@ -171,10 +171,9 @@ export class MediaSession {
       );
       if (this.#endedWhileConsuming.has(info.producerId)) return void consumer.close();
       mark('first-consume');
-      // The server sends nothing until resumed, and resuming a video consumer asks its sender for a key
-      // frame: over a transport still doing its DTLS handshake that frame would be lost, and the
-      // picture would wait for the next one. So video resumes once the path is up, audio at once.
-      const resumed = (reply.kind === 'video' ? whenConnected(transport) : Promise.resolve()).then(() => this.#request('resumeConsumer', { consumerId: consumer.id }));
+      // The server sends nothing until resumed: ask at once. (Resuming, and the transport connecting
+      // later, each make the server ask the sender for a key frame.)
+      const resumed = this.#request('resumeConsumer', { consumerId: consumer.id });
       const isScreen = reply.appData.type === 'screen';
       const remote: RemoteMedia = {
         producerId: info.producerId,
@@ -237,15 +236,3 @@ export class MediaSession {
   }
 }
 
-/** Resolves when the transport is connected (ICE and DTLS), at once if it is already. */
-function whenConnected(transport: types.Transport): Promise<void> {
-  if (transport.connectionState === 'connected') return Promise.resolve();
-  return new Promise((resolve) => {
-    const onState = (state: types.ConnectionState) => {
-      if (state !== 'connected' && state !== 'closed') return;
-      transport.off('connectionstatechange', onState);
-      resolve();
-    };
-    transport.on('connectionstatechange', onState);
-  });
-}
