@@ -18,6 +18,7 @@
  * the minimal page), to show where the time goes.
  */
 import { execFileSync } from 'node:child_process';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.ts';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -32,7 +33,6 @@ const SAMPLES = Math.max(1, env('BENCH_JOIN_SAMPLES', 20));
 const WARMUP = env('BENCH_JOIN_WARMUP', 1);
 const THINK_MS = env('BENCH_JOIN_THINK_MS', 0);
 const SAMPLE_TIMEOUT_MS = 30_000;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The marks the room page writes (`parley:<name>`), in the order a join passes them. */
 const MARKS = ['click', 'joined', 'recv-transport', 'send-transport', 'dtls-connected', 'first-consume', 'consumer-resumed', 'first-frame'];
 
@@ -213,15 +213,8 @@ async function main(): Promise<void> {
   try {
     const minimalBytes = await serveMinimalPage(server);
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-sandbox',
-      ],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     });
     const roomId = await mintRoom(server);
     const publisher = await openAndJoin(browser, `${pageUrl(server, 'minimal', roomId)}&role=publisher`, 'Publisher');

@@ -3,20 +3,12 @@
  * another, joined by a veth pair (see netlab.ts). Each test starts a fresh server with its own firewall.
  */
 import fs from 'node:fs';
+import { CHROMIUM_ARGS } from '../helpers/chromium.ts';
 import { test as base, expect, chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { NetLab, ORIGIN, RTC_PORT, SERVER_IP, skipReason, type RunningServer } from './netlab.ts';
 
 const SCREENSHOTS = 'test-results/screenshots';
 const WRONG_IP = '10.77.0.99';
-
-const CHROMIUM_ARGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-sandbox',
-];
 
 interface OpenOptions {
   browser?: Browser;
