@@ -1,3 +1,4 @@
+import { isPrivateIPv4 } from '../shared/addresses.ts';
 import type { IceCandidate } from '../signaling/protocol.ts';
 
 /**
@@ -23,11 +24,10 @@ export interface Report {
 export const CONNECT_TIMEOUT_MS = 8_000;
 const RTC_RANGE = 'RTC_PORT..RTC_PORT+WORKERS-1';
 
-const PRIVATE_V4 = [/^10\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^169\.254\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
 const isIPv4 = (host: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 const isIPLiteral = (host: string) => isIPv4(host) || host.includes(':');
 const isLoopback = (host: string) => host.startsWith('127.') || host === '::1' || host === 'localhost';
-const isPrivate = (host: string) => PRIVATE_V4.some((re) => re.test(host)) || /^f[cd]/i.test(host) || /^fe80:/i.test(host);
+const isPrivate = (host: string) => isPrivateIPv4(host) || /^f[cd]/i.test(host) || /^fe80:/i.test(host);
 const bare = (host: string) => host.replace(/^\[|\]$/g, '');
 
 export function formatEndpoint(address: string, port: number): string {

@@ -1,17 +1,12 @@
 /**
- * Addresses as budgets: which keys an address spends from (its IPv6 /64, /56 and /48 alike), the
- * one list of private address ranges, and address text clean-up. Who a request comes from (proxies
+ * Addresses as budgets: which keys an address spends from (its IPv6 /64, /56 and /48 alike), loopback
+ * and private addresses (the ranges themselves are in shared/addresses.ts), and address text clean-up. Who a request comes from (proxies
  * and all) is ClientResolver's (clientResolver.ts).
  */
 import net from 'node:net';
+import { isPrivateIPv4, LOOPBACK_V4 } from '../shared/addresses.ts';
 
-const LOOPBACK_V4 = /^127\./;
-/** Addresses no one outside this host or its local network can reach: loopback, RFC 1918, link-local, carrier-grade NAT. */
-const PRIVATE_V4 = [LOOPBACK_V4, /^10\./, /^192\.168\./, /^172\.(1[6-9]|2\d|3[01])\./, /^169\.254\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
-
-export function isPrivateIPv4(address: string): boolean {
-  return PRIVATE_V4.some((re) => re.test(address));
-}
+export { isPrivateIPv4 };
 
 export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || LOOPBACK_V4.test(address.replace(/^::ffff:/i, '')));
