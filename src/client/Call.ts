@@ -9,6 +9,7 @@ import { mark } from './marks.ts';
 import { MediaSession, type SessionStats } from './MediaSession.ts';
 import { failureCode, SignalingClient } from './SignalingClient.ts';
 import { upsertParticipant, type RoomState } from './roomStore.ts';
+import type { TileNeeds } from './videoDemand.ts';
 
 const PRODUCE_AFTER_MS = 1500; // the longest our own media waits for the others' to start flowing
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,6 +37,8 @@ export class Call {
   #left = false;
   /** From the last join: lets a rejoin take over our old seat before the server notices the old socket is dead. */
   #reclaimSecret: string | undefined;
+  /** What the page's video tiles need, as last measured (each new session starts from it). */
+  #tileNeeds: TileNeeds | undefined;
 
   constructor(state: RoomState) {
     this.state = state;
@@ -92,6 +95,9 @@ export class Call {
     for (const [event, paused] of [['producerPaused', true], ['producerResumed', false]] as const) {
       signaling.on(event, ({ producerId }) => this.#session?.setRemotePaused(producerId, paused));
     }
+    signaling.on('activeSpeaker', ({ userId }) => this.view.activeSpeaker(userId));
+    signaling.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => this.#session?.noteConsumer(consumerId, { spatialLayer }));
+    signaling.on('consumerScore', ({ consumerId, score }) => this.#session?.noteConsumer(consumerId, { score }));
     signaling.on('seat', ({ roomId, userId, reclaimSecret }) => {
       if (roomId === this.state.roomId && userId === this.state.localUserId) this.#reclaimSecret = reclaimSecret;
     });
@@ -122,6 +128,7 @@ export class Call {
     const device = this.#device ?? this.#loadDevice(this.#signaling.request('getRouterRtpCapabilities', { roomId }).then((r) => r.rtpCapabilities));
     const session = new MediaSession(this.#signaling, roomId, device, this.view);
     this.#session = session;
+    if (this.#tileNeeds) session.setTileNeeds(this.#tileNeeds);
     const consumed = session.consumeExisting();
     consumed.catch(() => {});
     let seated = false;
@@ -186,6 +193,12 @@ export class Call {
     this.#endSession();
     this.local.stopAll();
     this.#signaling.close();
+  }
+
+  /** The page measured its video tiles (TileWatcher). */
+  setTileNeeds(needs: TileNeeds): void {
+    this.#tileNeeds = needs;
+    this.#session?.setTileNeeds(needs);
   }
 
   /** Numbers for diagnostics and tests. */

@@ -1,11 +1,13 @@
 import type { Device, types } from 'mediasoup-client';
 import type { ProducerInfo, ReplyOf, RequestName, RequestOf } from '../signaling/protocol.ts';
 import { mark } from './marks.ts';
+import { keepResolution, produceOptions, type Source } from './sending.ts';
 import { collectStats, type SessionStats } from './sessionStats.ts';
 import type { SignalingClient } from './SignalingClient.ts';
 import { openTransport, type Direction } from './transport.ts';
+import { spatialLayersOf, wishFor, type ConsumerWish, type TileNeeds } from './videoDemand.ts';
 
-export type Source = 'mic' | 'camera' | 'screen';
+export type { Source } from './sending.ts';
 export type { SessionStats } from './sessionStats.ts';
 export type { Direction } from './transport.ts';
 
@@ -18,6 +20,13 @@ export interface RemoteMedia {
   /** For audio: whether it is a microphone or a screen share's sound. */
   audioOf?: 'mic' | 'screen';
   paused: boolean;
+  /** Video: spatial layers its producer sends (1: a plain stream). */
+  layers: number;
+  /** Video: what the server was last asked to do with this consumer (it starts paused, top layer). */
+  applied: ConsumerWish;
+  /** Video: the spatial layer the server reports sending (null: none), and how well it sends (0–10). */
+  currentLayer: number | null;
+  score: number | null;
 }
 
 /** What a media session tells the view. */
@@ -55,6 +64,8 @@ export class MediaSession {
   readonly #endedWhileConsuming = new Set<string>();
   /** Remote producers reported paused (the report may come before we consume them). */
   readonly #pausedProducers = new Set<string>();
+  /** What the page's video tiles need (undefined until the page first measured them). */
+  #needs: TileNeeds | undefined;
   #closed = false;
 
   constructor(signaling: SignalingClient, roomId: string, device: Promise<Device>, listener: MediaSessionListener) {
@@ -116,12 +127,15 @@ export class MediaSession {
     let producer: types.Producer;
     try {
       const transport = await this.#live(this.#transports.send);
-      producer = await transport.produce({
-        track,
-        stopTracks: false,
-        appData: { type: source },
-        ...(source === 'mic' ? { codecOptions: { opusDtx: true, opusFec: true } } : {}),
-      });
+      const device = await this.#device;
+      try {
+        producer = await transport.produce(produceOptions(source, track, device));
+      } catch (error) {
+        // A browser or codec that will not simulcast still sends its camera, as one stream.
+        if (source !== 'camera' || this.#closed) throw error;
+        producer = await transport.produce(produceOptions(source, track, device, false));
+      }
+      if (source === 'screen') void keepResolution(producer);
     } finally {
       this.#producing.delete(source);
     }
@@ -171,10 +185,8 @@ export class MediaSession {
       );
       if (this.#endedWhileConsuming.has(info.producerId)) return void consumer.close();
       mark('first-consume');
-      // The server sends nothing until resumed: ask at once. (Resuming, and the transport connecting
-      // later, each make the server ask the sender for a key frame.)
-      const resumed = this.#request('resumeConsumer', { consumerId: consumer.id });
       const isScreen = reply.appData.type === 'screen';
+      const layers = reply.kind === 'video' ? spatialLayersOf(consumer.rtpParameters.encodings?.[0]?.scalabilityMode) : 1;
       const remote: RemoteMedia = {
         producerId: info.producerId,
         userId: reply.userId,
@@ -182,7 +194,14 @@ export class MediaSession {
         source: reply.kind === 'audio' ? 'audio' : isScreen ? 'screen' : 'camera',
         audioOf: reply.kind === 'audio' ? (isScreen ? 'screen' : 'mic') : undefined,
         paused: this.#pausedProducers.has(info.producerId),
+        layers,
+        applied: { paused: reply.kind === 'video', spatialLayer: layers - 1, priority: 1 },
+        currentLayer: null,
+        score: null,
       };
+      // The server sends nothing until resumed: ask at once, unless its tile is not on screen.
+      // (Resuming, and the transport connecting later, each make the server ask for a key frame.)
+      const resumed = remote.source === 'audio' ? this.#request('resumeConsumer', { consumerId: consumer.id }) : this.#steer(remote);
       this.#remotes.set(info.producerId, remote);
       this.#listener.remoteAdded(remote);
       await resumed;
@@ -192,6 +211,50 @@ export class MediaSession {
     } finally {
       this.#consuming.delete(info.producerId);
       this.#endedWhileConsuming.delete(info.producerId);
+    }
+  }
+
+  // ——— What each video tile needs ———
+
+  /** The page measured its tiles: pause what is not shown, pick layers by size, rank by importance. */
+  setTileNeeds(needs: TileNeeds): void {
+    this.#needs = needs;
+    for (const remote of this.#remotes.values()) if (remote.source !== 'audio') void this.#steer(remote).catch(() => {});
+  }
+
+  /**
+   * Brings one video consumer in line with its tile's need, asking the server only for what changed.
+   * Resolves when the server did it (requests of one consumer run in the order sent).
+   */
+  async #steer(remote: RemoteMedia): Promise<void> {
+    const key = `${remote.userId}:${remote.source}`;
+    const known = this.#needs !== undefined && this.#needs.has(key);
+    const wish = wishFor(this.#needs?.get(key), known, remote.layers);
+    const { applied } = remote;
+    const consumerId = remote.consumer.id;
+    const sent: Promise<unknown>[] = [];
+    // Layers first, so a resumed consumer starts on the layer its tile needs.
+    if (wish.spatialLayer !== undefined && wish.spatialLayer !== applied.spatialLayer) {
+      applied.spatialLayer = wish.spatialLayer;
+      sent.push(this.#request('setConsumerPreferredLayers', { consumerId, spatialLayer: wish.spatialLayer }));
+    }
+    if (wish.priority !== applied.priority) {
+      applied.priority = wish.priority;
+      sent.push(this.#request('setConsumerPriority', { consumerId, priority: wish.priority }));
+    }
+    if (wish.paused !== applied.paused) {
+      applied.paused = wish.paused;
+      sent.push(this.#request(wish.paused ? 'pauseConsumer' : 'resumeConsumer', { consumerId }));
+    }
+    await Promise.all(sent);
+  }
+
+  /** The server reports the layers one of our consumers now gets, or how well it is sent. */
+  noteConsumer(consumerId: string, report: { spatialLayer?: number | null; score?: number }): void {
+    for (const remote of this.#remotes.values()) {
+      if (remote.consumer.id !== consumerId) continue;
+      if (report.spatialLayer !== undefined) remote.currentLayer = report.spatialLayer;
+      if (report.score !== undefined) remote.score = report.score;
     }
   }
 

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup-client';
 import type { ParticipantInfo } from '../signaling/protocol.ts';
 import type { Direction, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
 import { addNotice, clearNotice, removeParticipant, updateParticipantTracks, upsertParticipant, type RoomState } from './roomStore.ts';
+import { followSpeaker, setActiveSpeaker } from './speakers.ts';
 
 const CONNECTIVITY_LINK = { href: '/connectivity', text: 'Check your connection' };
 
@@ -27,6 +28,7 @@ export const NOTICES = {
 export class CallView implements MediaSessionListener {
   readonly state: RoomState;
   readonly #audio = new Map<string, HTMLAudioElement>();
+  #followTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(state: RoomState) {
     this.state = state;
@@ -47,6 +49,16 @@ export class CallView implements MediaSessionListener {
     const ids = new Set(present.map((p) => p.userId));
     for (const id of [...this.state.order]) if (id !== this.state.localUserId && !ids.has(id)) removeParticipant(this.state, id);
     for (const participant of present) this.participantJoined(participant);
+  }
+
+  /** The server's active speaker; the spotlight follows once its hold is over. */
+  activeSpeaker(userId: string | null): void {
+    this.#followLater(setActiveSpeaker(this.state, userId, Date.now()));
+  }
+
+  #followLater(wait: number | undefined): void {
+    clearTimeout(this.#followTimer);
+    if (wait !== undefined) this.#followTimer = setTimeout(() => this.#followLater(followSpeaker(this.state, Date.now())), wait);
   }
 
   // ——— Remote media (MediaSessionListener) ———

@@ -13,3 +13,15 @@ export function bestGrid(count: number, width: number, height: number, gap: numb
   }
   return best;
 }
+
+/** Tiles narrower than this are hard to read: past it the grid pages instead of shrinking. */
+export const MIN_TILE_WIDTH = 160;
+
+/** How many tiles one grid page holds: all `total` if they fit at MIN_TILE_WIDTH or wider (0: no paging). */
+export function pageSizeFor(total: number, width: number, height: number, gap: number): number {
+  if (total <= 1 || width <= 0 || height <= 0) return 0;
+  for (let count = total; count >= 1; count--) {
+    if (bestGrid(count, width, height, gap).tileW >= MIN_TILE_WIDTH) return count === total ? 0 : count;
+  }
+  return 1;
+}

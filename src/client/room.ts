@@ -4,8 +4,9 @@ import { checkName } from '../shared/names.ts';
 import { Call } from './Call.ts';
 import { acquireLocalTracks, mediaDevicesAvailable, type LocalTracks } from './localMedia.ts';
 import { takeRoomToken, tokenSubject } from './roomToken.ts';
-import { addNotice, createRoomStore, toggleLayout, type RoomStore } from './roomStore.ts';
+import { addNotice, createRoomStore, listTiles, toggleLayout, type RoomStore } from './roomStore.ts';
 import { stageBindings } from './stage.ts';
+import { TileWatcher } from './tileWatcher.ts';
 
 const NAME_KEY = 'parley.name';
 
@@ -70,12 +71,15 @@ function callPage() {
       const observer = new ResizeObserver(() => this.layoutGrid());
       observer.observe(this.$refs.main);
       Alpine.effect(() => {
+        void this.tiles.length;
         void this.mainTiles.length;
         void state.layout;
         queueMicrotask(() => this.layoutGrid());
       });
       this.$nextTick(() => this.$refs.nameInput?.focus());
       call = new Call(state);
+      // Each remote video is received as its tile needs it: paused when not shown, layers by size.
+      new TileWatcher(this.$refs.stage, () => listTiles(state).map((tile) => tile.key), (needs) => call.setTileNeeds(needs));
       // Everything that does not need the name starts now: the socket, the media device, the camera.
       call.prepare(embeddedCapabilities());
       if (window.isSecureContext && mediaDevicesAvailable()) {

@@ -54,6 +54,16 @@ export interface RoomState {
   connection: ConnectionState;
   notices: Notice[];
   local: LocalMediaState;
+  /** Who speaks now (the server's activeSpeaker), for the highlight. */
+  activeSpeakerId: string | null;
+  /** The speaker the spotlight follows, and since when (it holds a while: no flapping). */
+  spotlightSpeakerId: string | null;
+  spotlightSpeakerSince: number;
+  /** When each participant last spoke (ms, page clock): who may stay on the grid's first page. */
+  lastSpoke: Record<string, number>;
+  /** Grid paging: tiles per page (0: all fit) and the page shown. */
+  pageSize: number;
+  gridPage: number;
 }
 
 export const tileKey = (userId: string, source: VideoSource) => `${userId}:${source}`;
@@ -78,6 +88,12 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
     connection: 'idle',
     notices: [],
     local: { micOn: false, cameraOn: false, screenOn: false, micAvailable: false, cameraAvailable: false, screenAvailable: false },
+    activeSpeakerId: null,
+    spotlightSpeakerId: null,
+    spotlightSpeakerSince: 0,
+    lastSpoke: Object.create(null) as Record<string, number>,
+    pageSize: 0,
+    gridPage: 0,
   };
 }
 
@@ -96,6 +112,9 @@ export function upsertParticipant(state: RoomState, id: string, patch: Partial<P
 export function removeParticipant(state: RoomState, id: string): void {
   for (const source of ['camera', 'screen'] as const) media.delete(tileKey(id, source));
   delete state.participants[id];
+  delete state.lastSpoke[id];
+  if (state.activeSpeakerId === id) state.activeSpeakerId = null;
+  if (state.spotlightSpeakerId === id) state.spotlightSpeakerId = null;
   state.order = state.order.filter((other) => other !== id);
   if (state.pinnedTileKey?.startsWith(`${id}:`)) state.pinnedTileKey = null;
   settleScreenLayout(state);
@@ -179,12 +198,19 @@ export function listTiles(state: RoomState): Tile[] {
   return tiles;
 }
 
-/** Spotlight shows: the pinned tile, else the newest screen share, else the first remote camera. */
+/**
+ * Spotlight shows: the pinned tile, else the newest screen share (any share), else the speaker it
+ * follows, else the first remote camera.
+ */
 export function spotlightKey(state: RoomState, tiles: Tile[]): string | undefined {
   const exists = (key: string | null): key is string => key !== null && tiles.some((t) => t.key === key);
   if (exists(state.pinnedTileKey)) return state.pinnedTileKey;
   if (exists(state.spotlightHint)) return state.spotlightHint;
-  return (tiles.find((t) => t.source === 'screen') ?? tiles.find((t) => t.userId !== state.localUserId) ?? tiles[0])?.key;
+  const screen = tiles.find((t) => t.source === 'screen');
+  if (screen) return screen.key;
+  const speaker = state.spotlightSpeakerId === null ? null : tileKey(state.spotlightSpeakerId, 'camera');
+  if (exists(speaker)) return speaker;
+  return (tiles.find((t) => t.userId !== state.localUserId) ?? tiles[0])?.key;
 }
 
 /** The seed's RoomStore actions, as methods of the store (the functions above do the work). */

@@ -1,5 +1,5 @@
 import { initials } from '../shared/names.ts';
-import { bestGrid } from './layout.ts';
+import { bestGrid, pageSizeFor } from './layout.ts';
 import { listTiles, media, setPinnedTile, spotlightKey, type RoomStore, type Tile } from './roomStore.ts';
 
 const GAP = 10;
@@ -17,6 +17,8 @@ export interface TileView extends Tile {
   showAvatar: boolean;
   pinned: boolean;
   pinLabel: string;
+  /** Speaking now (the server's active speaker): highlighted. */
+  speaking: boolean;
   version: number;
 }
 
@@ -42,6 +44,7 @@ export function tileViewOf(state: RoomStore, tile: Tile): TileView {
     showAvatar: !hasVideo,
     pinned,
     pinLabel: pinned ? `Unpin ${what}` : `Pin ${what}`,
+    speaking: !isScreen && state.activeSpeakerId === tile.userId,
     version: p.mediaVersion,
   };
 }
@@ -65,9 +68,41 @@ export function stageBindings() {
     },
     get mainTiles(): TileView[] {
       const tiles = this.tiles;
-      if (store(this)?.layout !== 'spotlight') return tiles;
+      const state = store(this);
+      if (state?.layout !== 'spotlight') {
+        // Only the current page is drawn (and only its video is received).
+        if (!state || state.pageSize <= 0) return tiles;
+        const page = Math.min(state.gridPage, this.pageCount - 1);
+        return tiles.slice(page * state.pageSize, (page + 1) * state.pageSize);
+      }
       const key = this.spotlightTile;
       return tiles.filter((t) => t.key === key);
+    },
+    get pageCount(): number {
+      const state = store(this);
+      if (!state || state.layout === 'spotlight' || state.pageSize <= 0) return 1;
+      return Math.max(1, Math.ceil(this.tiles.length / state.pageSize));
+    },
+    get hasPages() {
+      return this.pageCount > 1;
+    },
+    get pageLabel() {
+      const page = Math.min(store(this)?.gridPage ?? 0, this.pageCount - 1);
+      return `Page ${page + 1} of ${this.pageCount}`;
+    },
+    get onFirstPage() {
+      return (store(this)?.gridPage ?? 0) <= 0;
+    },
+    get onLastPage() {
+      return (store(this)?.gridPage ?? 0) >= this.pageCount - 1;
+    },
+    prevPage() {
+      const state = store(this);
+      if (state) state.gridPage = Math.max(0, Math.min(state.gridPage, this.pageCount - 1) - 1);
+    },
+    nextPage() {
+      const state = store(this);
+      if (state) state.gridPage = Math.min(this.pageCount - 1, state.gridPage + 1);
     },
     get stripTiles(): TileView[] {
       if (store(this)?.layout !== 'spotlight') return [];
@@ -82,7 +117,7 @@ export function stageBindings() {
     },
     tileClass(this: any) {
       const t: TileView = this.tile;
-      return [t.isScreen ? 'is-screen' : '', t.isLocal ? 'is-local' : '', t.pinned ? 'is-pinned' : '', t.key === this.spotlightTile && store(this)?.layout === 'spotlight' ? 'is-main' : ''].join(' ');
+      return [t.isScreen ? 'is-screen' : '', t.isLocal ? 'is-local' : '', t.pinned ? 'is-pinned' : '', t.key === this.spotlightTile && store(this)?.layout === 'spotlight' ? 'is-main' : '', t.speaking ? 'is-speaking' : ''].join(' ');
     },
     bindVideo(this: any) {
       const t: TileView = this.tile;
@@ -99,7 +134,14 @@ export function stageBindings() {
     },
     layoutGrid(this: any) {
       const main: HTMLElement | undefined = this.$refs.main;
-      if (!main || !store(this)) return;
+      const state = store(this);
+      if (!main || !state) return;
+      if (state.layout !== 'spotlight') {
+        const pageSize = pageSizeFor(this.tiles.length, main.clientWidth, main.clientHeight, GAP);
+        if (pageSize !== state.pageSize) state.pageSize = pageSize;
+        const last = Math.max(0, this.pageCount - 1);
+        if (state.gridPage > last) state.gridPage = last;
+      }
       const count = Math.max(1, this.mainTiles.length);
       const { tileW, tileH } = bestGrid(count, main.clientWidth, main.clientHeight, GAP);
       main.style.setProperty('--tile-w', `${tileW}px`);

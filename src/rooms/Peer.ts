@@ -19,6 +19,8 @@ export interface PeerEvents {
   producerClosed: [types.Producer];
   producerPaused: [types.Producer];
   producerResumed: [types.Producer];
+  consumerLayersChanged: [types.Consumer, types.ConsumerLayers | undefined];
+  consumerScore: [types.Consumer, types.ConsumerScore];
 }
 
 /**
@@ -91,6 +93,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   addConsumer(consumer: types.Consumer): boolean {
     if (!this.#admit(consumer)) return false;
     this.consumers.set(consumer.id, consumer);
+    consumer.observer.on('layerschange', (layers) => this.emit('consumerLayersChanged', consumer, layers));
+    consumer.observer.on('score', (score) => this.emit('consumerScore', consumer, score));
     consumer.observer.once('close', () => this.consumers.delete(consumer.id));
     return true;
   }

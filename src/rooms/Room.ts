@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { MediaWorker } from '../media/MediaWorker.ts';
 import type { Peer } from './Peer.ts';
 import type { RoomPolicy } from './RoomPolicy.ts';
+import type { SpeakerDetector } from './SpeakerDetector.ts';
 
 export type RoomCloseReason = 'empty' | 'expired' | 'worker-died' | 'shutdown';
 /** 'replaced': the same user took its seat over from a new connection (a reconnect), so it never left. */
@@ -20,6 +21,11 @@ export interface RoomEvents {
   producerClosed: [Peer, types.Producer];
   producerPaused: [Peer, types.Producer];
   producerResumed: [Peer, types.Producer];
+  /** The dominant speaker changed (null: nobody speaks). */
+  activeSpeaker: [string | null];
+  /** For the consuming peer alone: the layers its consumer now gets, and how well it is sent. */
+  consumerLayersChanged: [Peer, types.Consumer, types.ConsumerLayers | undefined];
+  consumerScore: [Peer, types.Consumer, types.ConsumerScore];
   closed: [RoomCloseReason];
 }
 
@@ -28,6 +34,8 @@ export interface RoomOptions {
   router: types.Router;
   mediaWorker: MediaWorker;
   policy: RoomPolicy;
+  /** Who speaks (calls have one; a connectivity probe does not). */
+  speakers?: SpeakerDetector;
   /** How long an empty room keeps its router (unless its policy closes it when empty). */
   emptyGraceMs: number;
   log: Logger;
@@ -45,6 +53,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly policy: RoomPolicy;
   readonly log: Logger;
   readonly peers = new Map<string, Peer>();
+  readonly speakers: SpeakerDetector | undefined;
   readonly #emptyGraceMs: number;
   #emptyTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -58,6 +67,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.policy = options.policy;
     this.#emptyGraceMs = options.emptyGraceMs;
     this.log = options.log;
+    this.speakers = options.speakers;
+    this.speakers?.on('speaker', (userId) => this.#emit('activeSpeaker', userId));
     // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
     this.router.observer.once('close', () => this.close(this.mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
     if (this.policy.lifetimeMs !== undefined) {
@@ -80,6 +91,10 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const event of ['producerAdded', 'producerClosed', 'producerPaused', 'producerResumed'] as const) {
       peer.on(event, (producer) => this.#emit(event, peer, producer));
     }
+    // Screen-share sound is not a voice: only microphones count for who speaks.
+    peer.on('producerAdded', (producer) => producer.appData.type !== 'screen' && void this.speakers?.add(producer, peer.userId));
+    peer.on('consumerLayersChanged', (consumer, layers) => this.#emit('consumerLayersChanged', peer, consumer, layers));
+    peer.on('consumerScore', (consumer, score) => this.#emit('consumerScore', peer, consumer, score));
     this.#emit('peerJoined', peer);
   }
 
@@ -130,6 +145,7 @@ export class Room extends EventEmitter<RoomEvents> {
       peer.removeAllListeners();
     }
     this.peers.clear();
+    this.speakers?.close();
     this.router.close();
     this.log.info({ reason }, 'room closed');
     this.emit('closed', reason);

@@ -7,6 +7,7 @@ import { AddressSlots } from '../net/addressSlots.ts';
 import { UserError } from '../signaling/errors.ts';
 import { Room } from './Room.ts';
 import { CALL_POLICY, probePolicy, type RoomPolicy } from './RoomPolicy.ts';
+import { SpeakerDetector } from './SpeakerDetector.ts';
 
 /** Connectivity checks running at once, server-wide: each holds a router for up to its lifetime. */
 export const MAX_PROBES = 32;
@@ -113,7 +114,14 @@ export class RoomRegistry extends EventEmitter<{ roomOpened: [Room] }> {
     const mediaWorker = this.#pool.leastLoaded();
     const router = await mediaWorker.createRouter();
     const log = this.#options.log.child({ roomId });
-    const room = new Room({ id: roomId, router, mediaWorker, policy, emptyGraceMs: this.#options.emptyGraceMs, log });
+    let speakers: SpeakerDetector | undefined;
+    try {
+      speakers = policy.kind === 'call' ? await SpeakerDetector.create(router) : undefined;
+    } catch (error) {
+      router.close();
+      throw error;
+    }
+    const room = new Room({ id: roomId, router, mediaWorker, policy, speakers, emptyGraceMs: this.#options.emptyGraceMs, log });
     this.#rooms.set(roomId, room);
     room.once('closed', () => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);

@@ -27,6 +27,9 @@ export class RoomBroadcaster {
     room.on('peerJoined', (peer) => {
       io.in(peer.socketId).socketsJoin(channel);
       othersThan(peer).emit('userJoined', { userId: peer.userId, userName: peer.userName });
+      // A joiner sees who is speaking at once, not only at the next change.
+      const speaker = room.speakers?.speaker;
+      if (speaker) io.to(peer.socketId).emit('activeSpeaker', { userId: speaker });
     });
     room.on('peerLeft', (peer, reason) => {
       io.in(peer.socketId).socketsLeave(channel);
@@ -39,6 +42,11 @@ export class RoomBroadcaster {
     room.on('producerClosed', (peer, producer) => othersThan(peer).emit('producerClosed', { producerId: producer.id }));
     room.on('producerPaused', (peer, producer) => othersThan(peer).emit('producerPaused', { producerId: producer.id, userId: peer.userId }));
     room.on('producerResumed', (peer, producer) => othersThan(peer).emit('producerResumed', { producerId: producer.id, userId: peer.userId }));
+    room.on('activeSpeaker', (userId) => io.to(channel).emit('activeSpeaker', { userId }));
+    room.on('consumerLayersChanged', (peer, consumer, layers) =>
+      io.to(peer.socketId).emit('consumerLayersChanged', { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null }),
+    );
+    room.on('consumerScore', (peer, consumer, { score, producerScore }) => io.to(peer.socketId).emit('consumerScore', { consumerId: consumer.id, score, producerScore }));
     room.once('closed', (reason) => {
       // Closed under its peers: they must join again (a fresh room is made). An empty room has nobody
       // to tell; an expired one (a probe past its lifetime) ends its sockets, as its joinProbe reply said.

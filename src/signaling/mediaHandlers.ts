@@ -17,6 +17,19 @@ function ownProducer(peer: Peer, producerId: string): types.Producer {
   return producer;
 }
 
+function ownConsumer(peer: Peer, consumerId: string): types.Consumer {
+  const consumer = peer.consumers.get(consumerId);
+  if (!consumer) throw new UserError('not_found', 'unknown consumerId');
+  return consumer;
+}
+
+/** Spatial and temporal layers a consumer's producer sends (from its scalability mode, e.g. L3T3). */
+function layersOf(consumer: types.Consumer): { spatial: number; temporal: number } {
+  const mode = consumer.rtpParameters.encodings?.[0]?.scalabilityMode ?? '';
+  const match = /^[LS](\d+)T(\d+)/.exec(mode);
+  return match ? { spatial: Number(match[1]), temporal: Number(match[2]) } : { spatial: 1, temporal: 1 };
+}
+
 /** A place for one more `kind` within the room's per-participant limit, or limit_reached. */
 function reserve(peer: Peer, kind: keyof PeerLimits, limits: PeerLimits): () => void {
   const release = peer.reserve(kind, limits[kind]);
@@ -134,13 +147,47 @@ export const mediaHandlers: Handlers<Exclude<RequestName, 'joinRoom' | 'joinProb
 
   async resumeConsumer(ctx, { consumerId }) {
     const { peer } = ctx.session.joined();
-    const consumer = peer.consumers.get(consumerId);
-    if (!consumer) throw new UserError('not_found', 'unknown consumerId');
+    const consumer = ownConsumer(peer, consumerId);
     // No explicit requestKeyFrame(): on resume the worker itself asks the producer for a key frame at
     // once (simple consumers directly, simulcast/SVC ones through their layer switch; or, if the
     // transport is not connected yet, as soon as it is), so the viewer does not wait for the next
     // periodic key frame. test/server/rooms.test.ts checks that it does.
     await media('resumeConsumer', () => consumer.resume());
+    return {};
+  },
+
+  async pauseConsumer(ctx, { consumerId }) {
+    const { peer } = ctx.session.joined();
+    const consumer = ownConsumer(peer, consumerId);
+    if (!consumer.paused) await media('pauseConsumer', () => consumer.pause());
+    return {};
+  },
+
+  async setConsumerPreferredLayers(ctx, { consumerId, spatialLayer, temporalLayer }) {
+    const { peer } = ctx.session.joined();
+    const consumer = ownConsumer(peer, consumerId);
+    if (consumer.kind !== 'video' || (consumer.type !== 'simulcast' && consumer.type !== 'svc')) {
+      throw new UserError('invalid_request', 'this consumer has no layers to choose from (its producer sends one stream)');
+    }
+    const layers = layersOf(consumer);
+    if (spatialLayer >= layers.spatial) throw new UserError('invalid_request', `spatialLayer must be below ${layers.spatial}`);
+    if (temporalLayer !== undefined && temporalLayer >= layers.temporal) throw new UserError('invalid_request', `temporalLayer must be below ${layers.temporal}`);
+    await media('setConsumerPreferredLayers', () => consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
+    return {};
+  },
+
+  async setConsumerPriority(ctx, { consumerId, priority }) {
+    const { peer } = ctx.session.joined();
+    const consumer = ownConsumer(peer, consumerId);
+    await media('setConsumerPriority', () => consumer.setPriority(priority));
+    return {};
+  },
+
+  async requestConsumerKeyFrame(ctx, { consumerId }) {
+    const { peer } = ctx.session.joined();
+    const consumer = ownConsumer(peer, consumerId);
+    if (consumer.kind !== 'video') throw new UserError('invalid_request', 'only a video consumer has key frames');
+    await media('requestConsumerKeyFrame', () => consumer.requestKeyFrame());
     return {};
   },
 

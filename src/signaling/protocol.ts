@@ -117,6 +117,18 @@ export interface Requests {
   pauseProducer: { request: { producerId: string }; reply: Record<string, never> };
   resumeProducer: { request: { producerId: string }; reply: Record<string, never> };
   getProducers: { request: { roomId: string }; reply: { producers: ProducerInfo[] } };
+  /**
+   * What a receiver tells the server about one of its own consumers, so each tile gets what it needs
+   * and no more: pause one it does not show (hidden tile, other grid page, background tab; resume it
+   * with resumeConsumer), the simulcast/SVC layers that suit the tile's size (the server goes lower
+   * when the network says so; the layers must exist: spatialLayer < the producer's spatial layers), its
+   * share of the bandwidth against the others (1–255, higher first: screen share, spotlight), and a
+   * key frame now (a video that must show at once).
+   */
+  pauseConsumer: { request: { consumerId: string }; reply: Record<string, never> };
+  setConsumerPreferredLayers: { request: { consumerId: string; spatialLayer: number; temporalLayer?: number }; reply: Record<string, never> };
+  setConsumerPriority: { request: { consumerId: string; priority: number }; reply: Record<string, never> };
+  requestConsumerKeyFrame: { request: { consumerId: string }; reply: Record<string, never> };
 }
 
 export type RequestName = keyof Requests;
@@ -149,6 +161,12 @@ export interface ServerToClientEvents {
    * `removed` for a few minutes: do not reconnect, show `reason`.
    */
   removedFromRoom: (payload: { reason: string }) => void;
+  /** To everyone in the room: who speaks now (the room's dominant speaker), null once nobody does. */
+  activeSpeaker: (payload: { userId: string | null }) => void;
+  /** To a receiver: the layers one of its consumers now gets (null when it gets none, e.g. paused). */
+  consumerLayersChanged: (payload: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null }) => void;
+  /** To a receiver: how well one of its consumers is sent (0–10) and how well its producer sends. */
+  consumerScore: (payload: { consumerId: string; score: number; producerScore: number }) => void;
 }
 
 export const REQUEST_NAMES = [
@@ -166,4 +184,8 @@ export const REQUEST_NAMES = [
   'pauseProducer',
   'resumeProducer',
   'getProducers',
+  'pauseConsumer',
+  'setConsumerPreferredLayers',
+  'setConsumerPriority',
+  'requestConsumerKeyFrame',
 ] as const satisfies readonly RequestName[];

@@ -142,6 +142,14 @@ export const requestSchemas = {
   pauseProducer: z.strictObject({ producerId: objectId('producerId') }),
   resumeProducer: z.strictObject({ producerId: objectId('producerId') }),
   getProducers: z.strictObject({ roomId: roomIdSchema }),
+  pauseConsumer: z.strictObject({ consumerId: objectId('consumerId') }),
+  setConsumerPreferredLayers: z.strictObject({
+    consumerId: objectId('consumerId'),
+    spatialLayer: z.number().int().min(0).max(15),
+    temporalLayer: z.number().int().min(0).max(15).optional(),
+  }),
+  setConsumerPriority: z.strictObject({ consumerId: objectId('consumerId'), priority: z.number().int().min(1).max(255) }),
+  requestConsumerKeyFrame: z.strictObject({ consumerId: objectId('consumerId') }),
 } satisfies Record<RequestName, z.ZodType>;
 
 export type ValidRequest<E extends RequestName> = z.output<(typeof requestSchemas)[E]>;

@@ -259,6 +259,13 @@ function templates(caps: RtpCapabilities): Record<RequestName, fc.Arbitrary<unkn
     pauseProducer: fc.record({ producerId: fc.constantFrom('$myProducer', '$theirProducer') }),
     resumeProducer: fc.record({ producerId: fc.constantFrom('$myProducer', '$theirProducer') }),
     getProducers: fc.record({ roomId: roomArb }),
+    pauseConsumer: fc.record({ consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer') }),
+    setConsumerPreferredLayers: fc.record(
+      { consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer'), spatialLayer: fc.integer({ min: -1, max: 4 }), temporalLayer: fc.integer({ min: -1, max: 4 }) },
+      { requiredKeys: ['consumerId', 'spatialLayer'] },
+    ),
+    setConsumerPriority: fc.record({ consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer'), priority: fc.integer({ min: -1, max: 300 }) }),
+    requestConsumerKeyFrame: fc.record({ consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer') }),
   };
 }
 
@@ -390,6 +397,10 @@ const replySchemas: Record<RequestName, z.ZodType> = (() => {
     pauseProducer: empty,
     resumeProducer: empty,
     getProducers: z.looseObject({ producers: z.array(z.looseObject({ producerId: id, userId: z.string(), kind: z.enum(['audio', 'video']), appData: z.record(z.string(), z.unknown()) })) }),
+    pauseConsumer: empty,
+    setConsumerPreferredLayers: empty,
+    setConsumerPriority: empty,
+    requestConsumerKeyFrame: empty,
   };
 })();
 
