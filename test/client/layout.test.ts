@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestGrid } from '../../src/client/layout.ts';
+import { bestGrid, MIN_TILE_WIDTH, pageSizeFor } from '../../src/client/layout.ts';
 
 test('one tile fills the box at 16:9', () => {
   assert.deepEqual(bestGrid(1, 1600, 900, 10), { cols: 1, tileW: 1600, tileH: 900 });
@@ -26,4 +26,14 @@ test('a wide box puts tiles side by side, a tall one stacks them', () => {
 test('nothing to lay out, or no room, gives an empty grid', () => {
   assert.equal(bestGrid(0, 100, 100, 0).tileW, 0);
   assert.equal(bestGrid(3, 0, 100, 0).tileW, 0);
+});
+
+test('the grid pages only when tiles would be narrower than MIN_TILE_WIDTH', () => {
+  assert.equal(pageSizeFor(4, 1280, 640, 10), 0, 'four tiles fit a laptop screen');
+  assert.equal(pageSizeFor(1, 390, 600, 10), 0);
+  const size = pageSizeFor(16, 390, 600, 10);
+  assert.ok(size > 1 && size < 16, `a phone pages 16 tiles (${size} per page)`);
+  assert.ok(bestGrid(size, 390, 600, 10).tileW >= MIN_TILE_WIDTH, 'each page keeps tiles readable');
+  assert.ok(bestGrid(size + 1, 390, 600, 10).tileW < MIN_TILE_WIDTH, 'and holds as many as it can');
+  assert.equal(pageSizeFor(50, 150, 100, 10), 1, 'a box too small for any readable tile shows one per page');
 });
