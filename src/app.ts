@@ -83,6 +83,8 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
   }
   const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, log });
   const metrics = new Metrics(registry, pool);
+  // A call that ends takes its chat, lock and admissions with it (a restart keeps them: no 'empty' close).
+  registry.on('roomOpened', (room) => room.once('closed', (reason) => reason === 'empty' && void store.forgetCall(room.id).catch(() => {})));
   const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: TIMEOUTS.redisCommandMs }) : undefined;
   limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
   const limits = new RateLimits(config.rateLimits, limiterRedis);

@@ -1,3 +1,4 @@
+import { hashHostKey, mintHostKey } from '../auth/hostKeys.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { hashPassword } from '../auth/passwords.ts';
@@ -81,9 +82,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       if (!body.success) throw new ApiError(400, 'invalid_body', body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
       const { password, maxParticipants } = body.data;
       const roomId = mintRoomId({ password: password !== undefined });
-      await deps.store.registerRoom(roomId, { ...(password ? { passwordHash: await hashPassword(password) } : {}), ...(maxParticipants ? { maxParticipants } : {}) });
+      const hostKey = mintHostKey();
+      await deps.store.registerRoom(roomId, { ...(password ? { passwordHash: await hashPassword(password) } : {}), ...(maxParticipants ? { maxParticipants } : {}), hostKeyHash: hashHostKey(hostKey) });
       const url = `${origin}/r/${roomId}`;
-      const hostUrl = await hostLink(url, roomId);
+      const hostUrl = await hostLink(url, roomId, hostKey);
       log.info({ roomId, password: !!password, maxParticipants }, 'room created through the API');
       res.setHeader('location', `/api/rooms/${roomId}`);
       return sendJson(res, 201, { roomId, url, hostUrl });
@@ -112,9 +114,10 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   }
 
   /** The room link, with a signed host token when this server signs its own (AUTH_SECRET). */
-  async function hostLink(url: string, roomId: string): Promise<string> {
+  /** The link that makes its opener the room's host: a signed host token, else the host key in the fragment. */
+  async function hostLink(url: string, roomId: string, hostKey: string): Promise<string> {
     const { authSecret, authAudience, authIssuer, authMaxTokenAgeSeconds } = deps.config;
-    if (!authSecret) return url;
+    if (!authSecret) return `${url}#host=${hostKey}`;
     const ttl = authMaxTokenAgeSeconds > 0 ? Math.min(HOST_TOKEN_TTL_SECONDS, authMaxTokenAgeSeconds) : HOST_TOKEN_TTL_SECONDS;
     const token = await signRoomToken(authSecret, { room: roomId, name: 'Host', role: 'host' }, ttl, { audience: authAudience, issuer: authIssuer });
     return `${url}?token=${encodeURIComponent(token)}`;

@@ -1,5 +1,5 @@
 import type { Device } from 'mediasoup-client';
-import type { ErrorCode, RtpCapabilities } from '../signaling/protocol.ts';
+import type { ErrorCode, ReplyOf, RequestName, RequestOf, RtpCapabilities } from '../signaling/protocol.ts';
 import { afterJoinFailure, type JoinAdmission } from './admission.ts';
 import { CallView } from './callView.ts';
 import { loadDevice } from './device.ts';
@@ -91,10 +91,32 @@ export class Call {
     signaling.on('newProducer', (info) => {
       if (info.userId !== this.state.localUserId) void this.#session?.consume(info);
     });
-    signaling.on('producerClosed', ({ producerId }) => this.#session?.removeRemote(producerId));
+    signaling.on('producerClosed', ({ producerId }) => {
+      // One of ours: a host stopped our screen share.
+      if (this.#session?.sourceOf(producerId) === 'screen') return void this.local.stopScreen();
+      this.#session?.removeRemote(producerId);
+    });
     for (const [event, paused] of [['producerPaused', true], ['producerResumed', false]] as const) {
-      signaling.on(event, ({ producerId }) => this.#session?.setRemotePaused(producerId, paused));
+      signaling.on(event, ({ producerId }) => {
+        // One of ours: a host muted our microphone (we may unmute ourselves).
+        if (paused && this.#session?.sourceOf(producerId) === 'mic') return void this.local.mutedByHost();
+        this.#session?.setRemotePaused(producerId, paused);
+      });
     }
+    signaling.on('admitted', () => {
+      if (this.#wantsToJoin && !this.#left) void this.#join();
+    });
+    signaling.on('denied', () => {
+      this.#wantsToJoin = false;
+      this.view.deniedEntry();
+    });
+    signaling.on('chatMessage', (message) => this.view.chatMessage(message));
+    signaling.on('handRaised', (hand) => this.view.handRaised(hand));
+    signaling.on('reaction', ({ userId, emoji }) => this.view.reaction(userId, emoji));
+    signaling.on('roleChanged', ({ userId, role }) => this.view.roleChanged(userId, role));
+    signaling.on('roomLocked', ({ locked }) => this.view.roomLocked(locked));
+    signaling.on('lobbyChanged', ({ waiting }) => this.view.lobbyChanged(waiting));
+    signaling.on('unmuteRequested', () => this.view.unmuteRequested());
     signaling.on('activeSpeaker', ({ userId }) => this.view.activeSpeaker(userId));
     signaling.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => this.#session?.noteConsumer(consumerId, { spatialLayer }));
     signaling.on('consumerScore', ({ consumerId, score }) => this.#session?.noteConsumer(consumerId, { score }));
@@ -121,10 +143,10 @@ export class Call {
   async #join(): Promise<void> {
     this.#endSession();
     const { roomId, localUserId } = this.state;
-    const { password, token } = this.#admission;
+    const { password, token, hostKey } = this.#admission;
     this.view.connecting();
     // Pipelined: the server handles the join first, then the requests that need it.
-    const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token });
+    const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token, hostKey });
     const device = this.#device ?? this.#loadDevice(this.#signaling.request('getRouterRtpCapabilities', { roomId }).then((r) => r.rtpCapabilities));
     const session = new MediaSession(this.#signaling, roomId, device, this.view);
     this.#session = session;
@@ -133,12 +155,21 @@ export class Call {
     consumed.catch(() => {});
     let seated = false;
     try {
-      const { participants } = await joining;
+      const reply = await joining;
+      if ('lobby' in reply) {
+        // A locked room: wait for a host. The requests sent along with the join were refused; `admitted` joins again.
+        this.#endSession();
+        this.view.inLobby();
+        return;
+      }
+      const { participants } = reply;
       seated = true;
       if (session.closed) return;
       mark('joined');
       this.#seatRetries = 0;
       this.view.setParticipants(participants);
+      // A late joiner sees what was said before it came.
+      void this.#signaling.request('getChatHistory', {}).then(({ messages }) => this.view.chatHistory(messages), () => {});
       await session.sendReady();
       if (session.closed) return;
       this.#joinedOnce = true;
@@ -193,6 +224,11 @@ export class Call {
     this.#endSession();
     this.local.stopAll();
     this.#signaling.close();
+  }
+
+  /** Requests of the call's own features (chat, hands, reactions, host controls): the reply, or a thrown RequestError. */
+  request<E extends RequestName>(event: E, payload: RequestOf<E>): Promise<ReplyOf<E>> {
+    return this.#signaling.request(event, payload);
   }
 
   /** The page measured its video tiles (TileWatcher). */

@@ -144,6 +144,12 @@ export class MediaSession {
     if (paused) await this.setPaused(source, true);
   }
 
+  /** Which of our sources a producer id is, if it is ours. */
+  sourceOf(producerId: string): Source | undefined {
+    for (const [source, producer] of this.#producers) if (producer.id === producerId) return source;
+    return undefined;
+  }
+
   hasProducer(source: Source): boolean {
     const producer = this.#producers.get(source);
     return !!producer && !producer.closed;

@@ -5,6 +5,8 @@ import type { FailureCode } from './SignalingClient.ts';
 export interface JoinAdmission {
   password?: string;
   token?: string;
+  /** The room's host credential, kept by its creator's browser: joins as a host. */
+  hostKey?: string;
   /** The server refused us for good (wrong password, bad token): retrying cannot help. */
   onRefused?: (code: ErrorCode, message: string) => void;
 }

@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup-client';
-import type { ParticipantInfo } from '../signaling/protocol.ts';
 import type { Direction, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
 import { addNotice, clearNotice, removeParticipant, updateParticipantTracks, upsertParticipant, type RoomState } from './roomStore.ts';
+import { addChatMessage, REACTION_MS, setHand, setLobby, setRole, showReaction } from './social.ts';
 import { followSpeaker, setActiveSpeaker } from './speakers.ts';
+import type { ChatMessage, ParticipantInfo, Role } from '../signaling/protocol.ts';
 
 const CONNECTIVITY_LINK = { href: '/connectivity', text: 'Check your connection' };
 
@@ -17,6 +18,10 @@ export const NOTICES = {
   autoplay: 'Click anywhere to hear the others.',
   screenFailed: 'Screen sharing could not start.',
   removed: (reason: string) => `You were removed from the call${reason ? `: ${reason}` : ''}.`,
+  mutedByHost: 'A host muted your microphone. You can unmute yourself.',
+  lobby: 'This call is locked. Waiting for a host to let you in…',
+  denied: 'A host did not let you in to this call.',
+  locked: 'A host locked the call: new people wait until a host lets them in.',
 } as const;
 
 /**
@@ -28,6 +33,8 @@ export const NOTICES = {
 export class CallView implements MediaSessionListener {
   readonly state: RoomState;
   readonly #audio = new Map<string, HTMLAudioElement>();
+  /** Called with each remote <audio> as it is made (the page sends it to the chosen speaker). */
+  onAudioElement: ((audio: HTMLAudioElement) => void) | undefined;
   #followTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(state: RoomState) {
@@ -49,6 +56,53 @@ export class CallView implements MediaSessionListener {
     const ids = new Set(present.map((p) => p.userId));
     for (const id of [...this.state.order]) if (id !== this.state.localUserId && !ids.has(id)) removeParticipant(this.state, id);
     for (const participant of present) this.participantJoined(participant);
+  }
+
+  // ——— Chat, hands, reactions, roles, the lobby ———
+
+  chatMessage(message: ChatMessage): void {
+    addChatMessage(this.state, message);
+  }
+
+  chatHistory(messages: ChatMessage[]): void {
+    for (const message of messages) addChatMessage(this.state, message, true);
+  }
+
+  handRaised({ userId, raisedAt }: { userId: string; raisedAt: number | null }): void {
+    setHand(this.state, userId, raisedAt);
+  }
+
+  reaction(userId: string, emoji: string): void {
+    setTimeout(showReaction(this.state, userId, emoji), REACTION_MS);
+  }
+
+  roleChanged(userId: string, role: Role): void {
+    setRole(this.state, userId, role);
+  }
+
+  roomLocked(locked: boolean): void {
+    this.state.locked = locked;
+  }
+
+  lobbyChanged(waiting: ParticipantInfo[]): void {
+    setLobby(this.state, waiting);
+  }
+
+  unmuteRequested(): void {
+    this.state.unmuteAsked = true;
+  }
+
+  /** We wait in a locked room's lobby. */
+  inLobby(): void {
+    this.state.entry = 'lobby';
+    this.state.connection = 'connecting';
+    addNotice(this.state, 'connection', 'info', NOTICES.lobby);
+  }
+
+  deniedEntry(): void {
+    this.state.entry = 'denied';
+    this.state.connection = 'idle';
+    addNotice(this.state, 'connection', 'error', NOTICES.denied);
   }
 
   /** The server's active speaker; the spotlight follows once its hold is over. */
@@ -99,6 +153,7 @@ export class CallView implements MediaSessionListener {
     audio.dataset.userId = remote.userId;
     audio.dataset.source = remote.audioOf;
     audio.srcObject = new MediaStream([remote.consumer.track]);
+    this.onAudioElement?.(audio);
     document.getElementById('remote-audio')?.append(audio);
     this.#audio.set(remote.producerId, audio);
     audio.play().catch(() => {
@@ -119,6 +174,7 @@ export class CallView implements MediaSessionListener {
 
   connected(): void {
     this.state.connection = 'connected';
+    this.state.entry = 'open';
     clearNotice(this.state, 'connection');
   }
 

@@ -1,14 +1,34 @@
 import Alpine from '@alpinejs/csp';
-import type { RtpCapabilities } from '../signaling/protocol.ts';
+import type { RequestName, RtpCapabilities } from '../signaling/protocol.ts';
 import { checkName } from '../shared/names.ts';
 import { Call } from './Call.ts';
-import { acquireLocalTracks, mediaDevicesAvailable, type LocalTracks } from './localMedia.ts';
+import { deviceBindings } from './deviceBindings.ts';
+import { mediaDevicesAvailable } from './localMedia.ts';
 import { takeRoomToken, tokenSubject } from './roomToken.ts';
 import { addNotice, createRoomStore, listTiles, toggleLayout, type RoomStore } from './roomStore.ts';
+import { socialBindings } from './socialBindings.ts';
 import { stageBindings } from './stage.ts';
 import { TileWatcher } from './tileWatcher.ts';
 
 const NAME_KEY = 'parley.name';
+
+/**
+ * The room's host credential: it comes once in the creator's link (#host=…, never sent to a server),
+ * is kept in this browser for the room, and the fragment is taken out of the address bar.
+ */
+function takeHostKey(roomId: string): string | undefined {
+  const key = `parley.host.${roomId}`;
+  const fromLink = /^#host=([A-Za-z0-9_-]{16,64})$/.exec(location.hash)?.[1];
+  try {
+    if (fromLink) {
+      localStorage.setItem(key, fromLink);
+      history.replaceState(history.state, '', location.pathname + location.search);
+    }
+    return fromLink ?? localStorage.getItem(key) ?? undefined;
+  } catch {
+    return fromLink;
+  }
+}
 
 function readStoredName(): string {
   try {
@@ -34,25 +54,32 @@ function embeddedCapabilities(): RtpCapabilities | undefined {
   }
 }
 
-const NO_TRACKS: LocalTracks = { audio: null, video: null, problem: null };
-
 Alpine.data('call', () => {
   const component = callPage();
   // The stage's getters join the component as getters (a spread would freeze their values).
-  return Object.defineProperties(component, Object.getOwnPropertyDescriptors(stageBindings()));
+  const social = socialBindings(
+    () => component.call(),
+    (text) => component.state && addNotice(component.state, 'request', 'warn', text),
+  );
+  return Object.defineProperties(component, {
+    ...Object.getOwnPropertyDescriptors(stageBindings()),
+    ...Object.getOwnPropertyDescriptors(deviceBindings()),
+    ...Object.getOwnPropertyDescriptors(social),
+  });
 });
 
 function callPage() {
   let call: Call;
   let state: RoomStore;
-  /** Camera and microphone, asked for as the page opens: the preview shows them, the join sends them. */
-  let tracks: Promise<LocalTracks> = Promise.resolve(NO_TRACKS);
   /** A deployment that admits people with signed tokens hands them out in the link: /r/<id>?token=… */
   let token: string | undefined;
+  /** Set in the browser of the room's creator (or whoever opened its host link). */
+  let hostKey: string | undefined;
   return {
     state: undefined as unknown as RoomStore,
+    /** The page's call (for the bindings merged in: chat, hands, host controls). */
+    call: () => call,
     needsName: true,
-    hasPreview: false,
     nameDraft: readStoredName(),
     nameError: '',
     passwordError: '',
@@ -62,6 +89,7 @@ function callPage() {
       const roomId: string = this.$el.dataset.roomId;
       // The seed's RoomStore, as this page's Alpine store.
       token = takeRoomToken(roomId);
+      hostKey = takeHostKey(roomId);
       Alpine.store('room', createRoomStore(roomId, tokenSubject(token) ?? newUserId()));
       state = Alpine.store('room') as RoomStore;
       this.state = state;
@@ -82,13 +110,13 @@ function callPage() {
       new TileWatcher(this.$refs.stage, () => listTiles(state).map((tile) => tile.key), (needs) => call.setTileNeeds(needs));
       // Everything that does not need the name starts now: the socket, the media device, the camera.
       call.prepare(embeddedCapabilities());
-      if (window.isSecureContext && mediaDevicesAvailable()) {
-        tracks = acquireLocalTracks();
-        void tracks.then((t) => this.showPreview(t.video));
-      }
+      // Camera and microphone, asked for as the page opens (deviceBindings): the preview shows them, the join sends them.
+      this.startDevices(call);
       (window as unknown as { parley: unknown }).parley = {
         state,
         stats: () => call.stats(),
+        /** A raw request as this page's session (diagnostics and tests): the reply, or {error, code}. */
+        request: (event: RequestName, payload: never) => call.request(event, payload).catch((error: { message: string; code?: string }) => ({ error: error.message, code: error.code })),
         socketId: () => call.socketId,
       };
     },
@@ -121,27 +149,21 @@ function callPage() {
       }
       this.passwordError = '';
       this.needsName = false;
-      this.showPreview(null);
+      const tracks = this.joinTracks();
+      this.leavePrejoin();
       state.setLocalUserName(check.name);
       const admission = {
         password: passwordInput?.value || undefined,
         token,
+        hostKey,
         onRefused: (code: string, message: string) => {
           this.needsName = true;
-          void tracks.then((t) => this.showPreview(t.video));
+          this.backToPrejoin();
           if (code === 'password_required' || code === 'password_wrong') this.passwordError = message.charAt(0).toUpperCase() + message.slice(1) + '.';
           else this.nameError = `You cannot join: ${message}.`;
         },
       };
       call.join(check.name, admission, tracks);
-    },
-
-    /** The camera preview on the name screen (released from the element once the call shows the camera). */
-    showPreview(this: any, video: MediaStreamTrack | null) {
-      const preview: HTMLVideoElement | undefined = this.$refs.preview;
-      if (!preview) return;
-      this.hasPreview = video !== null && this.needsName;
-      preview.srcObject = this.hasPreview ? new MediaStream([video!]) : null;
     },
 
     // ——— Top bar ———
@@ -160,7 +182,11 @@ function callPage() {
       return state?.notices ?? [];
     },
     get callClass() {
-      return state?.layout === 'spotlight' ? 'layout-spotlight' : 'layout-grid';
+      return `${state?.layout === 'spotlight' ? 'layout-spotlight' : 'layout-grid'}${state?.panel ? ' has-panel' : ''}`;
+    },
+    acceptUnmute() {
+      state.unmuteAsked = false;
+      if (!state.local.micOn) void call.local.toggleMic();
     },
     async copyInvite(this: any) {
       const link = `${location.origin}/r/${state.roomId}`;

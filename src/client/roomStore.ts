@@ -17,6 +17,21 @@ export interface Participant {
   hasScreen: boolean;
   /** Bumped whenever one of the participant's streams changes, so bound <video>s re-attach. */
   mediaVersion: number;
+  role: 'host' | 'guest';
+  /** When their hand went up (server time, ms), or null. */
+  handRaisedAt: number | null;
+  /** The reaction shown over their tile for a moment, or null. */
+  reaction: string | null;
+}
+
+/** A chat message as the page shows it. */
+export interface ChatEntry {
+  id: string;
+  userId: string;
+  name: string;
+  time: string;
+  parts: { text: string; href: string | null; isText: boolean }[];
+  mine: boolean;
 }
 
 export interface Notice {
@@ -64,6 +79,18 @@ export interface RoomState {
   /** Grid paging: tiles per page (0: all fit) and the page shown. */
   pageSize: number;
   gridPage: number;
+  chat: ChatEntry[];
+  /** Messages that came while the chat panel was closed. */
+  chatUnread: number;
+  /** The side panel shown: chat, the participant list, or none. */
+  panel: 'chat' | 'people' | null;
+  locked: boolean;
+  /** Who waits in the lobby (hosts see it). */
+  lobby: { userId: string; userName: string }[];
+  /** Our own way in: seated (or not tried yet), waiting in the lobby, or turned away. */
+  entry: 'open' | 'lobby' | 'denied';
+  /** A host asked us to unmute. */
+  unmuteAsked: boolean;
 }
 
 export const tileKey = (userId: string, source: VideoSource) => `${userId}:${source}`;
@@ -94,13 +121,20 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
     lastSpoke: Object.create(null) as Record<string, number>,
     pageSize: 0,
     gridPage: 0,
+    chat: [],
+    chatUnread: 0,
+    panel: null,
+    locked: false,
+    lobby: [],
+    entry: 'open',
+    unmuteAsked: false,
   };
 }
 
 export function upsertParticipant(state: RoomState, id: string, patch: Partial<Participant>): Participant {
   let participant = state.participants[id];
   if (!participant) {
-    participant = { id, name: '', isLocal: id === state.localUserId, micMuted: true, cameraOff: true, hasScreen: false, mediaVersion: 0, ...patch };
+    participant = { id, name: '', isLocal: id === state.localUserId, micMuted: true, cameraOff: true, hasScreen: false, mediaVersion: 0, role: 'guest', handRaisedAt: null, reaction: null, ...patch };
     state.participants[id] = participant;
     state.order.push(id);
   } else {

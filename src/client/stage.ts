@@ -19,6 +19,9 @@ export interface TileView extends Tile {
   pinLabel: string;
   /** Speaking now (the server's active speaker): highlighted. */
   speaking: boolean;
+  handUp: boolean;
+  reaction: string;
+  hasReaction: boolean;
   version: number;
 }
 
@@ -45,6 +48,9 @@ export function tileViewOf(state: RoomStore, tile: Tile): TileView {
     pinned,
     pinLabel: pinned ? `Unpin ${what}` : `Pin ${what}`,
     speaking: !isScreen && state.activeSpeakerId === tile.userId,
+    handUp: !isScreen && p.handRaisedAt !== null,
+    reaction: isScreen ? '' : (p.reaction ?? ''),
+    hasReaction: !isScreen && p.reaction !== null,
     version: p.mediaVersion,
   };
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { hashHostKey, mintHostKey } from '../auth/hostKeys.ts';
 import { Eta } from 'eta';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { roomIdSchema } from '../signaling/schemas.ts';
@@ -69,8 +70,10 @@ export const pages = {
       return render(res, 400, wantsFragment(req) ? 'partials/create-error' : 'home', { title: 'Parley', createError: 'Passwords can be at most 128 characters.' });
     }
     const roomId = mintRoomId({ password: password !== '' });
+    // The creator joins as the room's host: the key rides in the join link's fragment (never sent to a server).
+    const hostKey = mintHostKey();
     try {
-      await deps.store.registerRoom(roomId, password ? { passwordHash: await hashPassword(password) } : {});
+      await deps.store.registerRoom(roomId, { ...(password ? { passwordHash: await hashPassword(password) } : {}), hostKeyHash: hashHostKey(hostKey) });
     } catch (error) {
       if (error instanceof StoreUnavailableError) return storeUnavailable(res, wantsFragment(req));
       if (error instanceof PasswordBusyError) {
@@ -79,7 +82,7 @@ export const pages = {
       }
       throw error;
     }
-    const data = { title: 'Parley', created: { roomId, link: `${origin}/r/${roomId}` } };
+    const data = { title: 'Parley', created: { roomId, link: `${origin}/r/${roomId}`, hostPath: `/r/${roomId}#host=${hostKey}` } };
     render(res, 201, wantsFragment(req) ? 'partials/created' : 'home', data);
   },
 

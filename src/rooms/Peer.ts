@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Role } from '../auth/tokens.ts';
+import { Budget } from '../shared/budget.ts';
 import type { PeerLimits } from './RoomPolicy.ts';
 
 export { PEER_LIMITS, type PeerLimits } from './RoomPolicy.ts';
@@ -31,7 +32,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly userId: string;
   readonly userName: string;
   readonly socketId: string;
-  readonly role: Role;
+  /** A host may be made a guest and a guest a host while seated (Room.setRole). */
+  role: Role;
+  /** When this participant raised their hand (ms), or null. */
+  handRaisedAt: number | null = null;
+  /** What one participant may send to the room: a chatty or reacting client is slowed, not the room. */
+  readonly budgets = { chat: new Budget(10, 10_000), reaction: new Budget(10, 10_000), hand: new Budget(10, 10_000) };
   /** Handed to the client at join; lets its next connection take this seat over. */
   readonly reclaimSecret = crypto.randomBytes(24).toString('base64url');
   readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
+import type { ChatMessage, ParticipantInfo, Role } from '../signaling/protocol.ts';
+import { Lobby } from './Lobby.ts';
 import type { MediaWorker } from '../media/MediaWorker.ts';
 import type { Peer } from './Peer.ts';
 import type { RoomPolicy } from './RoomPolicy.ts';
@@ -26,6 +28,20 @@ export interface RoomEvents {
   /** For the consuming peer alone: the layers its consumer now gets, and how well it is sent. */
   consumerLayersChanged: [Peer, types.Consumer, types.ConsumerLayers | undefined];
   consumerScore: [Peer, types.Consumer, types.ConsumerScore];
+  // What participants do for each other to see (signaling/RoomBroadcaster.ts tells them).
+  chatMessage: [ChatMessage];
+  handRaised: [Peer];
+  reaction: [Peer, string];
+  roleChanged: [Peer];
+  locked: [boolean];
+  /** To hosts: who waits in the lobby; to a waiting socket: let in, or not. */
+  lobbyChanged: [ParticipantInfo[]];
+  admitted: [string];
+  denied: [string];
+  /** To one participant: a host asks them to unmute. */
+  unmuteRequested: [Peer];
+  /** To a producer's owner: a host paused or closed it (the others hear of it as usual). */
+  ownerTold: [Peer, 'producerPaused' | 'producerClosed', types.Producer];
   closed: [RoomCloseReason];
 }
 
@@ -54,6 +70,10 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly log: Logger;
   readonly peers = new Map<string, Peer>();
   readonly speakers: SpeakerDetector | undefined;
+  /** Who waits to be let in while the room is locked. */
+  readonly lobby = new Lobby();
+  /** New joiners wait in the lobby (mirrors the store's flag, which survives restarts). */
+  locked = false;
   readonly #emptyGraceMs: number;
   #emptyTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -69,6 +89,9 @@ export class Room extends EventEmitter<RoomEvents> {
     this.log = options.log;
     this.speakers = options.speakers;
     this.speakers?.on('speaker', (userId) => this.#emit('activeSpeaker', userId));
+    this.lobby.on('changed', (waiting) => this.#emit('lobbyChanged', waiting));
+    this.lobby.on('admitted', (socketId) => this.#emit('admitted', socketId));
+    this.lobby.on('denied', (socketId) => this.#emit('denied', socketId));
     // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
     this.router.observer.once('close', () => this.close(this.mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
     if (this.policy.lifetimeMs !== undefined) {
@@ -122,6 +145,43 @@ export class Room extends EventEmitter<RoomEvents> {
     return undefined;
   }
 
+  // ——— What participants do for each other ———
+
+  chat(message: ChatMessage): void {
+    this.#emit('chatMessage', message);
+  }
+
+  setHandRaised(peer: Peer, raised: boolean, now = Date.now()): void {
+    if ((peer.handRaisedAt !== null) === raised) return;
+    peer.handRaisedAt = raised ? now : null;
+    this.#emit('handRaised', peer);
+  }
+
+  react(peer: Peer, emoji: string): void {
+    this.#emit('reaction', peer, emoji);
+  }
+
+  setRole(peer: Peer, role: Role): void {
+    if (peer.role === role) return;
+    peer.role = role;
+    this.#emit('roleChanged', peer);
+  }
+
+  setLocked(locked: boolean): void {
+    if (this.locked === locked) return;
+    this.locked = locked;
+    this.#emit('locked', locked);
+    if (!locked) this.lobby.admitAll();
+  }
+
+  askToUnmute(peer: Peer): void {
+    this.#emit('unmuteRequested', peer);
+  }
+
+  tellOwner(peer: Peer, what: 'producerPaused' | 'producerClosed', producer: types.Producer): void {
+    this.#emit('ownerTold', peer, what, producer);
+  }
+
   #emit<E extends Exclude<keyof RoomEvents, 'closed'>>(event: E, ...args: RoomEvents[E]): void {
     if (!this.#closed) (this.emit as (event: E, ...rest: RoomEvents[E]) => boolean)(event, ...args);
   }
@@ -137,6 +197,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Closes peers and the router, then emits `closed`. Idempotent. */
   close(reason: RoomCloseReason): void {
     if (this.#closed) return;
+    // Whoever waited in an ended call may come in: the next call in this room starts unlocked.
+    if (reason === 'empty') this.lobby.admitAll();
     this.#closed = true;
     clearTimeout(this.#emptyTimer);
     clearTimeout(this.#expiryTimer);
@@ -145,6 +207,7 @@ export class Room extends EventEmitter<RoomEvents> {
       peer.removeAllListeners();
     }
     this.peers.clear();
+    this.lobby.removeAllListeners();
     this.speakers?.close();
     this.router.close();
     this.log.info({ reason }, 'room closed');

@@ -27,9 +27,19 @@ export class RoomBroadcaster {
     room.on('peerJoined', (peer) => {
       io.in(peer.socketId).socketsJoin(channel);
       othersThan(peer).emit('userJoined', { userId: peer.userId, userName: peer.userName });
-      // A joiner sees who is speaking at once, not only at the next change.
+      // A host joiner is a host for everyone (itself included).
+      if (peer.role === 'host') io.to(channel).emit('roleChanged', { userId: peer.userId, role: 'host' });
+      // What the joiner needs to know of the room as it is (before its join reply).
+      const joiner = io.to(peer.socketId);
+      for (const other of room.peers.values()) {
+        if (other === peer) continue;
+        if (other.role === 'host') joiner.emit('roleChanged', { userId: other.userId, role: 'host' });
+        if (other.handRaisedAt !== null) joiner.emit('handRaised', { userId: other.userId, raised: true, raisedAt: other.handRaisedAt });
+      }
+      if (room.locked) joiner.emit('roomLocked', { locked: true });
+      if (peer.role === 'host' && room.lobby.size > 0) joiner.emit('lobbyChanged', { waiting: room.lobby.waiting });
       const speaker = room.speakers?.speaker;
-      if (speaker) io.to(peer.socketId).emit('activeSpeaker', { userId: speaker });
+      if (speaker) joiner.emit('activeSpeaker', { userId: speaker });
     });
     room.on('peerLeft', (peer, reason) => {
       io.in(peer.socketId).socketsLeave(channel);
@@ -47,6 +57,26 @@ export class RoomBroadcaster {
       io.to(peer.socketId).emit('consumerLayersChanged', { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null }),
     );
     room.on('consumerScore', (peer, consumer, { score, producerScore }) => io.to(peer.socketId).emit('consumerScore', { consumerId: consumer.id, score, producerScore }));
+    room.on('chatMessage', (message) => io.to(channel).emit('chatMessage', message));
+    room.on('handRaised', (peer) => io.to(channel).emit('handRaised', { userId: peer.userId, raised: peer.handRaisedAt !== null, raisedAt: peer.handRaisedAt }));
+    room.on('reaction', (peer, emoji) => io.to(channel).emit('reaction', { userId: peer.userId, emoji }));
+    room.on('roleChanged', (peer) => {
+      io.to(channel).emit('roleChanged', { userId: peer.userId, role: peer.role });
+      // A new host sees who waits; a former one no longer does.
+      io.to(peer.socketId).emit('lobbyChanged', { waiting: peer.role === 'host' ? room.lobby.waiting : [] });
+    });
+    room.on('locked', (locked) => io.to(channel).emit('roomLocked', { locked }));
+    room.on('lobbyChanged', (waiting) => {
+      const hosts = [...room.peers.values()].filter((p) => p.role === 'host').map((p) => p.socketId);
+      if (hosts.length > 0) io.to(hosts).emit('lobbyChanged', { waiting });
+    });
+    room.on('admitted', (socketId) => io.to(socketId).emit('admitted', {}));
+    room.on('denied', (socketId) => io.to(socketId).emit('denied', {}));
+    room.on('unmuteRequested', (peer) => io.to(peer.socketId).emit('unmuteRequested', {}));
+    room.on('ownerTold', (peer, what, producer) => {
+      if (what === 'producerPaused') io.to(peer.socketId).emit('producerPaused', { producerId: producer.id, userId: peer.userId });
+      else io.to(peer.socketId).emit('producerClosed', { producerId: producer.id });
+    });
     room.once('closed', (reason) => {
       // Closed under its peers: they must join again (a fresh room is made). An empty room has nobody
       // to tell; an expired one (a probe past its lifetime) ends its sockets, as its joinProbe reply said.

@@ -6,6 +6,8 @@ import { UserError } from './errors.ts';
 export class Session {
   peer: Peer | undefined;
   room: Room | undefined;
+  /** While waiting in a locked room's lobby (no seat, nothing else allowed). */
+  waiting: { room: Room; userId: string } | undefined;
 
   /** The caller's live peer and room, or not_joined when it has not joined (or its room is gone). */
   joined(roomId?: string): { peer: Peer; room: Room } {

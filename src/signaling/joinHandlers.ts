@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
+import { hashHostKey } from '../auth/hostKeys.ts';
 import { PasswordBusyError, verifyPassword } from '../auth/passwords.ts';
 import type { Role } from '../auth/tokens.ts';
 import { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import { FORGOTTEN_PASSWORD_ROOM, isPasswordRoomId } from '../rooms/roomIds.ts';
 import { StoreUnavailableError } from '../store/RoomStateStore.ts';
+import { stored } from './callHandlers.ts';
 import type { Handlers, RequestContext } from './context.ts';
 import type { ReplyOf } from './protocol.ts';
 import { UserError } from './errors.ts';
@@ -19,7 +21,7 @@ export const ROOM_NOT_FOUND = 'this room does not exist: it was never created on
  * userId); otherwise only rooms minted here exist. A room with a password needs it, within the
  * room's guess budget; a password room the store has forgotten stays shut.
  */
-async function admit(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Promise<{ userName: string; role: Role; maxParticipants?: number }> {
+async function admit(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Promise<{ userName: string; role: Role; maxParticipants?: number; hostKeyHash?: string }> {
   const { tokens, store, guesses } = ctx.services;
   let userName = request.userName;
   let role: Role = 'guest';
@@ -51,7 +53,21 @@ async function admit(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pr
     }
     if (!right) throw new UserError('password_wrong', 'wrong room password');
   }
-  return { userName, role, maxParticipants: info?.maxParticipants };
+  return { userName, role, maxParticipants: info?.maxParticipants, hostKeyHash: info?.hostKeyHash };
+}
+
+
+/**
+ * Whether the joiner is a host (a host token, the room's host credential, or made a host earlier in
+ * this call), and whether it must wait in the lobby: the room is locked and it was not let in before.
+ */
+async function roleAndAccess(ctx: RequestContext, request: ValidRequest<'joinRoom'>, granted: Role, hostKeyHash: string | undefined, room: Room): Promise<{ role: Role; mustWait: boolean }> {
+  const access = await stored(() => ctx.services.store.callAccess(request.roomId));
+  room.setLocked(access.locked);
+  const member = access.members.get(request.userId);
+  const hasKey = !!request.hostKey && !!hostKeyHash && secretsMatch(hashHostKey(request.hostKey), hostKeyHash);
+  const role: Role = granted === 'host' || hasKey || member === 'host' ? 'host' : 'guest';
+  return { role, mustWait: access.locked && role !== 'host' && member === undefined };
 }
 
 /** A seat among the client address's MAX_SEATS_PER_ADDRESS, unless the socket holds one already: its release, or limit_reached. */
@@ -85,12 +101,15 @@ function bind(ctx: RequestContext, peer: Peer, room: Room): void {
 /** Admits the caller and seats it in the room (taking its own seat over with the reclaimSecret). */
 async function seat(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Promise<ReplyOf<'joinRoom'>> {
   const { roomId, userId } = request;
-  const { userName, role, maxParticipants } = await admit(ctx, request);
+  const { userName, role: granted, maxParticipants, hostKeyHash } = await admit(ctx, request);
   ctx.services.moderation.assertMayJoin(roomId, userId);
   const room = await ctx.services.registry.getOrCreate(roomId);
   if (room.closed) throw new UserError('room_closing', 'room is closing, try again');
   if (!room.policy.joinable) throw new UserError('invalid_request', 'this roomId is taken by a connection check');
+  const { role, mustWait } = await roleAndAccess(ctx, request, granted, hostKeyHash, room);
   const previous = room.peers.get(userId);
+  if (mustWait && !previous) return waitInLobby(ctx, room, userId, userName);
+  stopWaiting(ctx);
   // Only the session that holds this seat's secret may take it over (a reconnect).
   if (previous && !(request.reclaimSecret && secretsMatch(request.reclaimSecret, previous.reclaimSecret))) {
     throw new UserError('seat_taken', 'userId is already in this room');
@@ -113,13 +132,30 @@ async function seat(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pro
   return { participants };
 }
 
+/** A locked room: the joiner waits for a host (hosts hear lobbyChanged); it holds no seat meanwhile. */
+function waitInLobby(ctx: RequestContext, room: Room, userId: string, userName: string): { lobby: true } {
+  assertConnected(ctx);
+  stopWaiting(ctx);
+  if (!room.lobby.enter(userId, userName, ctx.socket.id)) throw new UserError('limit_reached', 'too many people are waiting to join this call, try again later');
+  ctx.session.waiting = { room, userId };
+  ctx.log.debug({ roomId: room.id, userId }, 'waiting in the lobby');
+  return { lobby: true };
+}
+
+function stopWaiting(ctx: RequestContext): void {
+  const waiting = ctx.session.waiting;
+  ctx.session.waiting = undefined;
+  waiting?.room.lobby.leave(waiting.userId, ctx.socket.id);
+}
+
 export const joinHandlers: Handlers<'joinRoom' | 'joinProbe' | 'leaveRoom'> = {
   async joinRoom(ctx, request) {
     assertNotInRoom(ctx);
     const slot = takeSeatSlot(ctx);
     try {
       const reply = await seat(ctx, request);
-      ctx.seat ??= slot;
+      if ('lobby' in reply) slot?.();
+      else ctx.seat ??= slot;
       return reply;
     } catch (error) {
       slot?.();
@@ -153,6 +189,7 @@ export const joinHandlers: Handlers<'joinRoom' | 'joinProbe' | 'leaveRoom'> = {
  * (the others hear producerClosed for each producer), then it leaves (they hear userLeft).
  */
 export function leave(ctx: RequestContext): void {
+  stopWaiting(ctx);
   const { peer, room } = ctx.session;
   ctx.session.unbind();
   ctx.seat?.();

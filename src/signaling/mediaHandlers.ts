@@ -3,7 +3,6 @@ import type { Peer, TransportAppData } from '../rooms/Peer.ts';
 import type { PeerLimits } from '../rooms/RoomPolicy.ts';
 import type { Handlers } from './context.ts';
 import { UserError } from './errors.ts';
-import type { RequestName } from './protocol.ts';
 
 function ownTransport(peer: Peer, transportId: string): types.WebRtcTransport<TransportAppData> {
   const transport = peer.transports.get(transportId);
@@ -50,7 +49,24 @@ async function media<T>(what: string, action: () => Promise<T>): Promise<T> {
   }
 }
 
-export const mediaHandlers: Handlers<Exclude<RequestName, 'joinRoom' | 'joinProbe' | 'leaveRoom'>> = {
+type MediaRequest =
+  | 'getRouterRtpCapabilities'
+  | 'createWebRtcTransport'
+  | 'connectWebRtcTransport'
+  | 'produce'
+  | 'consume'
+  | 'resumeConsumer'
+  | 'restartIce'
+  | 'producerClosed'
+  | 'pauseProducer'
+  | 'resumeProducer'
+  | 'getProducers'
+  | 'pauseConsumer'
+  | 'setConsumerPreferredLayers'
+  | 'setConsumerPriority'
+  | 'requestConsumerKeyFrame';
+
+export const mediaHandlers: Handlers<MediaRequest> = {
   async getRouterRtpCapabilities(ctx, { roomId }) {
     const { room } = ctx.session.joined(roomId);
     return { rtpCapabilities: room.router.rtpCapabilities };

@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'removed',
+  'forbidden',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -49,10 +50,25 @@ export type ErrorReply = { error: string; code: ErrorCode };
 export type Reply<T> = T | ErrorReply;
 export type Ack<T> = (reply: Reply<T>) => void;
 
+export type Role = 'host' | 'guest';
+
 export interface ParticipantInfo {
   userId: string;
   userName: string;
 }
+
+/** One chat message, as everyone in the room gets it (text only: never rendered as HTML). */
+export interface ChatMessage {
+  id: string;
+  userId: string;
+  userName: string;
+  text: string;
+  sentAt: number;
+}
+
+/** The fixed set of reactions (anything else is refused). */
+export const REACTIONS = ['👍', '👏', '😂', '❤️', '🎉', '😮'] as const;
+export type Reaction = (typeof REACTIONS)[number];
 
 export interface ProducerInfo {
   producerId: string;
@@ -73,9 +89,17 @@ export interface Requests {
       password?: string;
       /** Signed room token, required when the server has AUTH_SECRET. */
       token?: string;
+      /** The host credential the room's creator got with it: joins as a host. */
+      hostKey?: string;
     };
-    /** Only the others in the room; the seat's reclaim secret comes just before it, as a `seat` event. */
-    reply: { participants: ParticipantInfo[] };
+    /**
+     * Only the others in the room. What else the joiner needs comes just before the reply, as events
+     * to it alone: `seat` (its reclaim secret), `roleChanged` for each host (itself included),
+     * `handRaised` for each raised hand, `roomLocked` when locked. In a locked room a guest not
+     * admitted yet gets `{lobby: true}` instead and waits for `admitted` (then joins again) or
+     * `denied`; nothing else works meanwhile.
+     */
+    reply: { participants: ParticipantInfo[] } | { lobby: true };
   };
   /**
    * The connectivity check: a private, short-lived room of one, made by the server (no token, no
@@ -129,6 +153,25 @@ export interface Requests {
   setConsumerPreferredLayers: { request: { consumerId: string; spatialLayer: number; temporalLayer?: number }; reply: Record<string, never> };
   setConsumerPriority: { request: { consumerId: string; priority: number }; reply: Record<string, never> };
   requestConsumerKeyFrame: { request: { consumerId: string }; reply: Record<string, never> };
+  // ——— Call features (everyone) ———
+  sendChatMessage: { request: { text: string }; reply: Record<string, never> };
+  /** The room's recent messages (the last 100), oldest first. */
+  getChatHistory: { request: Record<string, never>; reply: { messages: ChatMessage[] } };
+  setHandRaised: { request: { raised: boolean }; reply: Record<string, never> };
+  sendReaction: { request: { emoji: string }; reply: Record<string, never> };
+  // ——— Host controls (a guest gets `forbidden`; targets are looked up in the caller's own room) ———
+  /** Pauses their microphone on the server; they may unmute themselves. */
+  hostMuteParticipant: { request: { userId: string }; reply: Record<string, never> };
+  /** Asks them to unmute (they get `unmuteRequested` and decide). */
+  hostAskToUnmute: { request: { userId: string }; reply: Record<string, never> };
+  hostStopScreenShare: { request: { userId: string }; reply: Record<string, never> };
+  /** They get `removedFromRoom {reason}` and cannot rejoin this room for a few minutes. */
+  hostRemoveParticipant: { request: { userId: string; reason?: string }; reply: Record<string, never> };
+  hostLowerHand: { request: { userId: string }; reply: Record<string, never> };
+  setRoomLocked: { request: { locked: boolean }; reply: Record<string, never> };
+  admitParticipant: { request: { userId: string }; reply: Record<string, never> };
+  denyParticipant: { request: { userId: string }; reply: Record<string, never> };
+  setParticipantRole: { request: { userId: string; role: Role }; reply: Record<string, never> };
 }
 
 export type RequestName = keyof Requests;
@@ -167,6 +210,20 @@ export interface ServerToClientEvents {
   consumerLayersChanged: (payload: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null }) => void;
   /** To a receiver: how well one of its consumers is sent (0–10) and how well its producer sends. */
   consumerScore: (payload: { consumerId: string; score: number; producerScore: number }) => void;
+  /** To everyone in the room (the sender too), for each accepted sendChatMessage. */
+  chatMessage: (payload: ChatMessage) => void;
+  handRaised: (payload: { userId: string; raised: boolean; raisedAt: number | null }) => void;
+  reaction: (payload: { userId: string; emoji: string }) => void;
+  roomLocked: (payload: { locked: boolean }) => void;
+  /** To hosts only: who waits in the lobby now. */
+  lobbyChanged: (payload: { waiting: ParticipantInfo[] }) => void;
+  roleChanged: (payload: { userId: string; role: Role }) => void;
+  /** To one waiting in the lobby: let in (send joinRoom again) … */
+  admitted: (payload: Record<string, never>) => void;
+  /** … or not. */
+  denied: (payload: Record<string, never>) => void;
+  /** A host asks this participant to unmute. */
+  unmuteRequested: (payload: Record<string, never>) => void;
 }
 
 export const REQUEST_NAMES = [
@@ -188,4 +245,17 @@ export const REQUEST_NAMES = [
   'setConsumerPreferredLayers',
   'setConsumerPriority',
   'requestConsumerKeyFrame',
+  'sendChatMessage',
+  'getChatHistory',
+  'setHandRaised',
+  'sendReaction',
+  'hostMuteParticipant',
+  'hostAskToUnmute',
+  'hostStopScreenShare',
+  'hostRemoveParticipant',
+  'hostLowerHand',
+  'setRoomLocked',
+  'admitParticipant',
+  'denyParticipant',
+  'setParticipantRole',
 ] as const satisfies readonly RequestName[];

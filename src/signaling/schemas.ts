@@ -1,7 +1,24 @@
 import { z } from 'zod';
 import { roomIdSchema } from '../rooms/roomIds.ts';
 import { checkName } from '../shared/names.ts';
-import type { RequestName } from './protocol.ts';
+import { REACTIONS, type RequestName } from './protocol.ts';
+
+/** Longest chat message, in characters. */
+export const MAX_CHAT_LENGTH = 1000;
+
+/** Chat text: trimmed, 1–1000 characters, no control characters but line breaks and tabs. */
+export const chatTextSchema = z
+  .string()
+  .max(MAX_CHAT_LENGTH * 4, `text must be at most ${MAX_CHAT_LENGTH} characters`)
+  .transform((raw, ctx) => {
+    const text = raw.replace(/\r\n?/g, '\n').trim();
+    if (text.length === 0) ctx.addIssue({ code: 'custom', message: 'text is empty' });
+    else if ([...text].length > MAX_CHAT_LENGTH) ctx.addIssue({ code: 'custom', message: `text must be at most ${MAX_CHAT_LENGTH} characters` });
+    // eslint-disable-next-line no-control-regex
+    else if (/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(text)) ctx.addIssue({ code: 'custom', message: 'text has control characters' });
+    else return text;
+    return z.NEVER;
+  });
 
 // Defined beside the room id rules; re-exported here for the pages that import it from this module.
 export { roomIdSchema };
@@ -115,6 +132,7 @@ export const requestSchemas = {
     reclaimSecret: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'reclaimSecret is malformed').optional(),
     password: z.string().min(1).max(128, 'password is too long').optional(),
     token: z.string().min(1).max(4096, 'token is too long').optional(),
+    hostKey: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'hostKey is malformed').optional(),
   }),
   joinProbe: z.strictObject({}),
   leaveRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema }),
@@ -150,6 +168,19 @@ export const requestSchemas = {
   }),
   setConsumerPriority: z.strictObject({ consumerId: objectId('consumerId'), priority: z.number().int().min(1).max(255) }),
   requestConsumerKeyFrame: z.strictObject({ consumerId: objectId('consumerId') }),
+  sendChatMessage: z.strictObject({ text: chatTextSchema }),
+  getChatHistory: z.strictObject({}),
+  setHandRaised: z.strictObject({ raised: z.boolean() }),
+  sendReaction: z.strictObject({ emoji: z.enum(REACTIONS, { message: `emoji must be one of ${REACTIONS.join(' ')}` }) }),
+  hostMuteParticipant: z.strictObject({ userId: userIdSchema }),
+  hostAskToUnmute: z.strictObject({ userId: userIdSchema }),
+  hostStopScreenShare: z.strictObject({ userId: userIdSchema }),
+  hostRemoveParticipant: z.strictObject({ userId: userIdSchema, reason: z.string().trim().max(200, 'reason must be at most 200 characters').optional() }),
+  hostLowerHand: z.strictObject({ userId: userIdSchema }),
+  setRoomLocked: z.strictObject({ locked: z.boolean() }),
+  admitParticipant: z.strictObject({ userId: userIdSchema }),
+  denyParticipant: z.strictObject({ userId: userIdSchema }),
+  setParticipantRole: z.strictObject({ userId: userIdSchema, role: z.enum(['host', 'guest']) }),
 } satisfies Record<RequestName, z.ZodType>;
 
 export type ValidRequest<E extends RequestName> = z.output<(typeof requestSchemas)[E]>;

@@ -1,6 +1,10 @@
+import type { ChatMessage, Role } from '../signaling/protocol.ts';
+
 export interface RoomInfo {
   /** scrypt hash of the room password, when the creator set one. */
   passwordHash?: string;
+  /** SHA-256 (base64url) of the host credential handed to the room's creator. */
+  hostKeyHash?: string;
   /** Most participants at once, when the creator (the server API) set a cap below the server's. */
   maxParticipants?: number;
 }
@@ -21,9 +25,31 @@ export interface RoomStateStore {
   registerRoom(roomId: string, info?: RoomInfo): Promise<void>;
   /** What was registered for a minted room, or undefined for an unknown one. */
   roomInfo(roomId: string): Promise<RoomInfo | undefined>;
+  /**
+   * A live call's shared state (survives a restart with Redis; forgotten with forgetCall when the call
+   * ends): whether it is locked, who may pass the lock (and who was made a host), recent chat.
+   */
+  callAccess(roomId: string): Promise<CallAccess>;
+  setLocked(roomId: string, locked: boolean): Promise<void>;
+  /** Lets `userId` past the lock with `role` (a participant made host keeps it across reconnects). */
+  setMember(roomId: string, userId: string, role: Role): Promise<void>;
+  /** Appends a message, keeping the last CHAT_HISTORY_LENGTH. */
+  appendChat(roomId: string, message: ChatMessage): Promise<void>;
+  /** The kept messages, oldest first. */
+  chatHistory(roomId: string): Promise<ChatMessage[]>;
+  forgetCall(roomId: string): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How many chat messages a call keeps for late joiners. */
+export const CHAT_HISTORY_LENGTH = 100;
+
+export interface CallAccess {
+  locked: boolean;
+  /** userId → role, for everyone let past the lock (and everyone made a host). */
+  members: Map<string, Role>;
 }
 
 export class StoreUnavailableError extends Error {

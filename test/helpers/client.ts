@@ -18,6 +18,12 @@ export interface TestClient {
 
 let counter = 0;
 
+/** A joinRoom reply that seated the caller (not one that left it waiting in the lobby). */
+export function seated(reply: ReplyOf<'joinRoom'>): Extract<ReplyOf<'joinRoom'>, { participants: unknown }> {
+  if ('lobby' in reply) throw new Error('joinRoom: waiting in the lobby, not seated');
+  return reply;
+}
+
 /** The error code of an ack, or undefined for a result. */
 export const codeOf = (reply: unknown): ErrorCode | undefined =>
   reply && typeof reply === 'object' && 'code' in reply && 'error' in reply ? (reply as ErrorReply).code : undefined;

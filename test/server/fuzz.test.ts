@@ -266,6 +266,19 @@ function templates(caps: RtpCapabilities): Record<RequestName, fc.Arbitrary<unkn
     ),
     setConsumerPriority: fc.record({ consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer'), priority: fc.integer({ min: -1, max: 300 }) }),
     requestConsumerKeyFrame: fc.record({ consumerId: fc.constantFrom('$consumer', '$consumer', '$myProducer') }),
+    sendChatMessage: fc.record({ text: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', '   ', '<img src=x onerror=alert(1)>', 'a\u0000b', 'x'.repeat(1001))) }),
+    getChatHistory: fc.constant({}),
+    setHandRaised: fc.record({ raised: fc.oneof(fc.boolean(), fc.constant('yes' as unknown as boolean)) }),
+    sendReaction: fc.record({ emoji: fc.oneof(fc.constantFrom('👍', '🎉', '💩', '<b>'), fc.string({ maxLength: 4 })) }),
+    hostMuteParticipant: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    hostAskToUnmute: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    hostStopScreenShare: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    hostRemoveParticipant: fc.record({ userId: fc.constantFrom('$user', '$otherUser'), reason: fc.string({ maxLength: 30 }) }, { requiredKeys: ['userId'] }),
+    hostLowerHand: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    setRoomLocked: fc.record({ locked: fc.boolean() }),
+    admitParticipant: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    denyParticipant: fc.record({ userId: fc.constantFrom('$user', '$otherUser') }),
+    setParticipantRole: fc.record({ userId: fc.constantFrom('$user', '$otherUser'), role: fc.constantFrom('host', 'guest', 'admin') as fc.Arbitrary<'host' | 'guest'> }),
   };
 }
 
@@ -383,7 +396,7 @@ const replySchemas: Record<RequestName, z.ZodType> = (() => {
   const empty = z.strictObject({});
   const ice = z.looseObject({ usernameFragment: z.string(), password: z.string() });
   return {
-    joinRoom: z.looseObject({ participants: z.array(z.looseObject({ userId: z.string(), userName: z.string() })) }),
+    joinRoom: z.union([z.looseObject({ participants: z.array(z.looseObject({ userId: z.string(), userName: z.string() })) }), z.strictObject({ lobby: z.literal(true) })]),
     joinProbe: z.strictObject({ roomId: z.string().regex(/^probe-[A-Za-z0-9_-]{16}$/), expiresInMs: z.number().int().positive() }),
     leaveRoom: empty,
     getRouterRtpCapabilities: z.looseObject({ rtpCapabilities: z.looseObject({ codecs: z.array(z.looseObject({ mimeType: z.string() })).min(1) }) }),
@@ -401,6 +414,19 @@ const replySchemas: Record<RequestName, z.ZodType> = (() => {
     setConsumerPreferredLayers: empty,
     setConsumerPriority: empty,
     requestConsumerKeyFrame: empty,
+    sendChatMessage: empty,
+    getChatHistory: z.strictObject({ messages: z.array(z.strictObject({ id, userId: z.string(), userName: z.string(), text: z.string(), sentAt: z.number() })).max(100) }),
+    setHandRaised: empty,
+    sendReaction: empty,
+    hostMuteParticipant: empty,
+    hostAskToUnmute: empty,
+    hostStopScreenShare: empty,
+    hostRemoveParticipant: empty,
+    hostLowerHand: empty,
+    setRoomLocked: empty,
+    admitParticipant: empty,
+    denyParticipant: empty,
+    setParticipantRole: empty,
   };
 })();
 

@@ -24,7 +24,7 @@ export type JoinTypes = Expect<Equal<z.output<(typeof requestSchemas)['joinRoom'
 export type TransportFlags = Expect<Equal<z.output<(typeof requestSchemas)['createWebRtcTransport']>, RequestOf<'createWebRtcTransport'>>>;
 export type ProbeTypes = Expect<Equal<z.output<(typeof requestSchemas)['joinProbe']>, RequestOf<'joinProbe'>>>;
 // The contract's reply and event shapes, exactly (extras travel as events of their own).
-export type JoinReply = Expect<Equal<ReplyOf<'joinRoom'>, { participants: { userId: string; userName: string }[] }>>;
+export type JoinReply = Expect<Equal<ReplyOf<'joinRoom'>, { participants: { userId: string; userName: string }[] } | { lobby: true }>>;
 export type ProducerListing = Expect<Equal<keyof ReplyOf<'getProducers'>['producers'][number], 'producerId' | 'userId' | 'kind' | 'appData'>>;
 export type NewProducerEvent = Expect<Equal<keyof Parameters<ServerToClientEvents['newProducer']>[0], 'producerId' | 'userId' | 'kind' | 'appData'>>;
 export type ConsumeReply = Expect<Equal<keyof ReplyOf<'consume'>, 'id' | 'producerId' | 'kind' | 'rtpParameters' | 'appData' | 'userId'>>;
@@ -58,6 +58,7 @@ export type EveryCode = Expect<
     | 'media_rejected'
     | 'unavailable'
     | 'internal'
+    | 'forbidden'
     | 'removed'
   >
 >;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Parley } from '../../src/app.ts';
 import { joinWithTransports, mintRoom, produceCamera, produceMic, workerCounts } from '../helpers/call.ts';
-import { connectClient } from '../helpers/client.ts';
+import { connectClient, seated } from '../helpers/client.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -23,7 +23,7 @@ describe('signaling flow against a real worker', () => {
     const alice = await joinWithTransports(server, roomId, 'Alice');
     const bob = await connectClient(server.url);
     const joined = await bob.ok('joinRoom', { roomId, userId: bob.userId, userName: '  Bob  ' });
-    assert.deepEqual(joined.participants, [{ userId: alice.userId, userName: 'Alice' }]);
+    assert.deepEqual(seated(joined).participants, [{ userId: alice.userId, userName: 'Alice' }]);
     await waitFor(() => alice.received('userJoined').length === 1, { what: 'userJoined' });
     assert.deepEqual(alice.received('userJoined')[0], { userId: bob.userId, userName: 'Bob' });
 
