@@ -9,7 +9,10 @@ import { mark } from './marks.ts';
 import { MediaSession, type SessionStats } from './MediaSession.ts';
 import { failureCode, SignalingClient } from './SignalingClient.ts';
 import { upsertParticipant, type RoomState } from './roomStore.ts';
+import { qualityOfScores, qualityOfUplink } from './quality.ts';
 import type { TileNeeds } from './videoDemand.ts';
+
+const UPLINK_CHECK_MS = 3000;
 
 const PRODUCE_AFTER_MS = 1500; // the longest our own media waits for the others' to start flowing
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,6 +48,14 @@ export class Call {
     this.view = new CallView(state);
     this.local = new LocalControls(state, () => this.#session);
     this.#wire();
+    // Our own uplink, as the browser measures it: a weak one gets a notice.
+    setInterval(() => void this.#checkUplink(), UPLINK_CHECK_MS);
+  }
+
+  async #checkUplink(): Promise<void> {
+    const uplink = await this.#session?.uplink().catch(() => undefined);
+    if (!uplink || this.#left) return;
+    this.view.uplinkQuality(qualityOfUplink(uplink.fractionLost, uplink.limitedBy, uplink.roundTripTime));
   }
 
   /** Before the click: connect, and load the media device from the capabilities the page came with. */
@@ -119,7 +130,11 @@ export class Call {
     signaling.on('unmuteRequested', () => this.view.unmuteRequested());
     signaling.on('activeSpeaker', ({ userId }) => this.view.activeSpeaker(userId));
     signaling.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => this.#session?.noteConsumer(consumerId, { spatialLayer }));
-    signaling.on('consumerScore', ({ consumerId, score }) => this.#session?.noteConsumer(consumerId, { score }));
+    signaling.on('consumerScore', ({ consumerId, score, producerScore }) => {
+      this.#session?.noteConsumer(consumerId, { score });
+      const remote = this.#session?.remoteOf(consumerId);
+      if (remote?.source === 'camera') this.view.quality(remote.userId, qualityOfScores(score, producerScore));
+    });
     signaling.on('seat', ({ roomId, userId, reclaimSecret }) => {
       if (roomId === this.state.roomId && userId === this.state.localUserId) this.#reclaimSecret = reclaimSecret;
     });

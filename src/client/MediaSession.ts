@@ -255,6 +255,29 @@ export class MediaSession {
     await Promise.all(sent);
   }
 
+  /** The remote media a consumer of ours plays. */
+  remoteOf(consumerId: string): RemoteMedia | undefined {
+    for (const remote of this.#remotes.values()) if (remote.consumer.id === consumerId) return remote;
+    return undefined;
+  }
+
+  /** What the browser says about our camera's (else microphone's) sending: losses reported back, round trip, encoder limits. */
+  async uplink(): Promise<{ fractionLost: number; roundTripTime: number | undefined; limitedBy: string | undefined } | undefined> {
+    const producer = this.#producers.get('camera') ?? this.#producers.get('mic');
+    if (!producer || producer.closed || producer.paused) return undefined;
+    let fractionLost = 0;
+    let roundTripTime: number | undefined;
+    let limitedBy: string | undefined;
+    (await producer.getStats()).forEach((report: { type: string; fractionLost?: number; roundTripTime?: number; qualityLimitationReason?: string }) => {
+      if (report.type === 'remote-inbound-rtp') {
+        fractionLost = Math.max(fractionLost, report.fractionLost ?? 0);
+        roundTripTime = Math.max(roundTripTime ?? 0, report.roundTripTime ?? 0);
+      }
+      if (report.type === 'outbound-rtp' && report.qualityLimitationReason && report.qualityLimitationReason !== 'none') limitedBy = report.qualityLimitationReason;
+    });
+    return { fractionLost, roundTripTime, limitedBy };
+  }
+
   /** The server reports the layers one of our consumers now gets, or how well it is sent. */
   noteConsumer(consumerId: string, report: { spatialLayer?: number | null; score?: number }): void {
     for (const remote of this.#remotes.values()) {

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup-client';
 import type { Direction, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
 import { addNotice, clearNotice, removeParticipant, updateParticipantTracks, upsertParticipant, type RoomState } from './roomStore.ts';
+import type { Quality } from './quality.ts';
 import { addChatMessage, REACTION_MS, setHand, setLobby, setRole, showReaction } from './social.ts';
 import { followSpeaker, setActiveSpeaker } from './speakers.ts';
 import type { ChatMessage, ParticipantInfo, Role } from '../signaling/protocol.ts';
@@ -22,6 +23,7 @@ export const NOTICES = {
   lobby: 'This call is locked. Waiting for a host to let you in…',
   denied: 'A host did not let you in to this call.',
   locked: 'A host locked the call: new people wait until a host lets them in.',
+  weakUplink: 'Your connection is weak: the others may see and hear you poorly.',
 } as const;
 
 /**
@@ -90,6 +92,17 @@ export class CallView implements MediaSessionListener {
 
   unmuteRequested(): void {
     this.state.unmuteAsked = true;
+  }
+
+  quality(userId: string, quality: Quality): void {
+    if (this.state.participants[userId]) upsertParticipant(this.state, userId, { quality });
+  }
+
+  /** How well we send: shown on our own tile, and a notice while it is poor. */
+  uplinkQuality(quality: Quality): void {
+    this.quality(this.state.localUserId, quality);
+    if (quality === 'poor') addNotice(this.state, 'uplink', 'warn', NOTICES.weakUplink);
+    else clearNotice(this.state, 'uplink');
   }
 
   /** We wait in a locked room's lobby. */

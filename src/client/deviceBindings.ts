@@ -16,12 +16,14 @@ import {
 import { describeMediaError, mediaDevicesAvailable, openDevice, type LocalTracks } from './localMedia.ts';
 import { MicMeter } from './micMeter.ts';
 import { openExact, PrejoinMedia } from './prejoin.ts';
-import { addNotice, type RoomStore } from './roomStore.ts';
+import { addNotice, clearNotice, type RoomStore } from './roomStore.ts';
 
 type Source = 'mic' | 'camera';
 const KIND = { mic: 'audio', camera: 'video' } as const;
 const WHAT = { mic: 'microphone', camera: 'camera' } as const;
 const IN_USE = { mic: 'micId', camera: 'cameraId' } as const;
+/** How long "Switched to …" stays up. */
+const NOTICE_MS = 10_000;
 
 /** One <option> of a device select. */
 export interface OptionView extends DeviceOption {
@@ -97,8 +99,13 @@ export function deviceBindings() {
       call = theCall;
       const meterElement: HTMLElement | undefined = this.$refs.meter;
       if (meterElement) meter = new MicMeter(meterElement);
-      call.local.openCamera = () => openDevice('video', this.deviceChoices.cameraId);
-      call.local.onTrackEnded = (source, track) => void this.deviceLost(source, track);
+      call.local.openCamera = async () => {
+        const track = await openDevice('video', this.deviceChoices.cameraId);
+        this.devicesInUse.cameraId = deviceIdOf(track) || this.devicesInUse.cameraId;
+        return track;
+      };
+      // After a switch in progress (on some phones opening a camera ends the other one: that is no unplug).
+      call.local.onTrackEnded = (source, track) => void (switching = switching.then(() => this.replaceLost(source, track)).catch(() => {}));
       call.view.onAudioElement = (audio) => {
         const id: string | null = this.deviceChoices.speakerId;
         if (id) void setSpeaker(audio, id);
@@ -170,7 +177,7 @@ export function deviceBindings() {
       this.devicesInUse[IN_USE[source]] = id;
       saveChoices({ ...this.deviceChoices });
       if (this.needsName) void prejoin?.pick(KIND[source], id, { ...this.deviceChoices });
-      else switching = switching.then(() => this.switchInCall(source, id));
+      else switching = switching.then(() => this.switchInCall(source, id)).catch(() => {});
     },
 
     /** During the call: the new device's track replaces the old one on its producer. A camera that is off is only remembered. */
@@ -183,12 +190,13 @@ export function deviceBindings() {
         const track = await openExact(KIND[source], id, () => old?.stop());
         await call.local.useTrack(source, track);
         this.deviceProblem = '';
+        clearNotice(this.state, `lost-${source}`);
         const actual = deviceIdOf(track);
         if (actual) this.devicesInUse[IN_USE[source]] = actual;
       } catch (error) {
         this.deviceProblem = describeMediaError(error, WHAT[source]);
         // The old track was let go for nothing: fall back like an unplugged device.
-        if (old && old.readyState === 'ended' && call.local.track(source) === old) await this.deviceLost(source, old);
+        if (old && old.readyState === 'ended') await this.replaceLost(source, old);
       }
     },
 
@@ -212,9 +220,10 @@ export function deviceBindings() {
     },
 
     /** A device went away mid-call: another one of its kind takes over, or it goes off; a notice says which. */
-    async deviceLost(this: any, source: Source, track: MediaStreamTrack) {
+    async replaceLost(this: any, source: Source, track: MediaStreamTrack) {
       const state: RoomStore = this.state;
-      if (!call) return;
+      // Still on the pre-join screen (a refused join), the pre-join media handles it; a replaced track is no loss.
+      if (!call || this.needsName || call.local.track(source) !== track) return;
       await this.refreshDevices();
       const lostId = deviceIdOf(track) || this.devicesInUse[IN_USE[source]];
       let options: DeviceOption[] = source === 'mic' ? this.deviceLists.mics : this.deviceLists.cameras;
@@ -223,7 +232,9 @@ export function deviceBindings() {
           const fresh = await openDevice(KIND[source], next.id, true);
           await call.local.useTrack(source, fresh);
           this.devicesInUse[IN_USE[source]] = deviceIdOf(fresh) || next.id;
-          addNotice(state, `lost-${source}`, 'warn', lostDeviceNotice(WHAT[source], next));
+          const text = lostDeviceNotice(WHAT[source], next);
+          addNotice(state, `lost-${source}`, 'info', text);
+          setTimeout(() => state.notices.some((n) => n.key === `lost-${source}` && n.text === text) && clearNotice(state, `lost-${source}`), NOTICE_MS);
           return;
         } catch {
           const failed = next.id;
@@ -244,7 +255,19 @@ export function deviceBindings() {
       this.settingsOpen = true;
       this.deviceProblem = '';
       void this.refreshDevices();
-      this.$nextTick(() => (this.$refs.settingsDialog as HTMLElement | undefined)?.querySelector('select')?.focus());
+      // x-show shows the dialog in a task of its own (setTimeout): focus moves in once it is there.
+      this.$nextTick(() => setTimeout(() => (this.$refs.settingsDialog as HTMLElement | undefined)?.querySelector('select')?.focus()));
+    },
+    /** Tab and Shift+Tab go round inside the open dialog. */
+    trapSettingsFocus(this: any) {
+      const event = this.$event as KeyboardEvent;
+      const dialog = this.$refs.settingsDialog as HTMLElement;
+      const items = [...dialog.querySelectorAll<HTMLElement>('button, select')].filter((el) => !(el as HTMLButtonElement).disabled && el.offsetParent !== null);
+      const [first, last] = [items[0], items.at(-1)];
+      const wrapTo = event.shiftKey ? (document.activeElement === first ? last : undefined) : document.activeElement === last ? first : undefined;
+      if (!wrapTo) return;
+      event.preventDefault();
+      wrapTo.focus();
     },
     closeSettings(this: any) {
       if (!this.settingsOpen) return;

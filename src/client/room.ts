@@ -6,6 +6,7 @@ import { deviceBindings } from './deviceBindings.ts';
 import { mediaDevicesAvailable } from './localMedia.ts';
 import { takeRoomToken, tokenSubject } from './roomToken.ts';
 import { addNotice, createRoomStore, listTiles, toggleLayout, type RoomStore } from './roomStore.ts';
+import { SHORTCUTS, shortcutFor } from './shortcuts.ts';
 import { socialBindings } from './socialBindings.ts';
 import { stageBindings } from './stage.ts';
 import { TileWatcher } from './tileWatcher.ts';
@@ -112,6 +113,7 @@ function callPage() {
       call.prepare(embeddedCapabilities());
       // Camera and microphone, asked for as the page opens (deviceBindings): the preview shows them, the join sends them.
       this.startDevices(call);
+      document.addEventListener('keydown', (event) => this.onShortcut(event));
       (window as unknown as { parley: unknown }).parley = {
         state,
         stats: () => call.stats(),
@@ -184,6 +186,25 @@ function callPage() {
     get callClass() {
       return `${state?.layout === 'spotlight' ? 'layout-spotlight' : 'layout-grid'}${state?.panel ? ' has-panel' : ''}`;
     },
+    // ——— Keyboard shortcuts ———
+    helpOpen: false,
+    shortcutList: SHORTCUTS.map(({ key, label }) => ({ key: key.toUpperCase(), label })),
+    toggleHelp(this: any) {
+      this.helpOpen = !this.helpOpen;
+    },
+    closeHelp(this: any) {
+      this.helpOpen = false;
+    },
+    /** One key, no modifier, not while typing, not before joining (the pre-join screen has fields). */
+    onShortcut(this: any, event: KeyboardEvent) {
+      if (this.needsName) return;
+      if (event.key === 'Escape' && this.helpOpen) return void (this.helpOpen = false);
+      const action = shortcutFor(event);
+      if (!action) return;
+      event.preventDefault();
+      this[action]();
+    },
+
     acceptUnmute() {
       state.unmuteAsked = false;
       if (!state.local.micOn) void call.local.toggleMic();

@@ -22,6 +22,8 @@ export interface Participant {
   handRaisedAt: number | null;
   /** The reaction shown over their tile for a moment, or null. */
   reaction: string | null;
+  /** How well their video reaches us (ours: how well we send), once known. */
+  quality: 'good' | 'fair' | 'poor' | null;
 }
 
 /** A chat message as the page shows it. */
@@ -134,7 +136,7 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
 export function upsertParticipant(state: RoomState, id: string, patch: Partial<Participant>): Participant {
   let participant = state.participants[id];
   if (!participant) {
-    participant = { id, name: '', isLocal: id === state.localUserId, micMuted: true, cameraOff: true, hasScreen: false, mediaVersion: 0, role: 'guest', handRaisedAt: null, reaction: null, ...patch };
+    participant = { id, name: '', isLocal: id === state.localUserId, micMuted: true, cameraOff: true, hasScreen: false, mediaVersion: 0, role: 'guest', handRaisedAt: null, reaction: null, quality: null, ...patch };
     state.participants[id] = participant;
     state.order.push(id);
   } else {

@@ -1,5 +1,6 @@
 import { initials } from '../shared/names.ts';
 import { bestGrid, pageSizeFor } from './layout.ts';
+import { QUALITY_LABELS } from './quality.ts';
 import { listTiles, media, setPinnedTile, spotlightKey, type RoomStore, type Tile } from './roomStore.ts';
 
 const GAP = 10;
@@ -22,6 +23,10 @@ export interface TileView extends Tile {
   handUp: boolean;
   reaction: string;
   hasReaction: boolean;
+  hasQuality: boolean;
+  qualityClass: string;
+  qualityLabel: string;
+  fullscreenLabel: string;
   version: number;
 }
 
@@ -51,6 +56,10 @@ export function tileViewOf(state: RoomStore, tile: Tile): TileView {
     handUp: !isScreen && p.handRaisedAt !== null,
     reaction: isScreen ? '' : (p.reaction ?? ''),
     hasReaction: !isScreen && p.reaction !== null,
+    hasQuality: !isScreen && p.quality !== null,
+    qualityClass: p.quality ? `quality-${p.quality}` : '',
+    qualityLabel: p.quality ? QUALITY_LABELS[p.quality] : '',
+    fullscreenLabel: `Full screen: ${what}`,
     version: p.mediaVersion,
   };
 }
@@ -132,6 +141,21 @@ export function stageBindings() {
       const stream = media.get(t.key) ?? null;
       if (el.srcObject !== stream) el.srcObject = stream;
       if (stream) el.play().catch(() => {});
+    },
+    /** Any tile full screen (the browser's own exit: Escape). */
+    fullscreenTile(this: any) {
+      const tile: HTMLElement | null = this.$el.closest('.tile');
+      if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
+      else void tile?.requestFullscreen?.().catch(() => {});
+    },
+    get canPictureInPicture() {
+      return typeof document !== 'undefined' && document.pictureInPictureEnabled === true && store(this)?.layout === 'spotlight';
+    },
+    /** The spotlight's video in a floating window, where the browser has it. */
+    pictureInPicture(this: any) {
+      const video: HTMLVideoElement | null = document.querySelector('.stage-main .tile.is-main video');
+      if (document.pictureInPictureElement) void document.exitPictureInPicture().catch(() => {});
+      else if (video && video.readyState > 0) void video.requestPictureInPicture().catch(() => {});
     },
     togglePin(this: any) {
       const t: TileView = this.tile;

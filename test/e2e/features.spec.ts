@@ -146,3 +146,38 @@ test('the chat and participant panels at phone width', async ({ people }) => {
   await host.getByRole('button', { name: 'Participants' }).click();
   await screenshot(host, 'people-host-desktop');
 });
+
+test('keyboard shortcuts (never while typing), a help dialog, full screen tiles and connection quality', async ({ people, newRoom }) => {
+  const roomId = await newRoom();
+  const alice = await people.join(roomId, 'Alice');
+  const bob = await people.join(roomId, 'Bob');
+  const mic = alice.getByRole('button', { name: 'Microphone', exact: true });
+  await expect(mic).toHaveAttribute('aria-pressed', 'true');
+  await alice.locator('body').press('m');
+  await expect(mic).toHaveAttribute('aria-pressed', 'false');
+  await alice.locator('body').press('c');
+  await expect(alice.getByLabel('Message', { exact: true })).toBeVisible();
+  await alice.getByLabel('Message', { exact: true }).pressSequentially('mmh');
+  await expect(mic).toHaveAttribute('aria-pressed', 'false');
+  await expect(alice.getByLabel('Message', { exact: true })).toHaveValue('mmh');
+  await alice.getByLabel('Message', { exact: true }).press('Escape');
+  await alice.locator('body').click({ position: { x: 5, y: 300 } });
+  await alice.locator('body').press('m');
+  await expect(mic).toHaveAttribute('aria-pressed', 'true');
+  await alice.locator('body').press('Shift+?');
+  const help = alice.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(help).toBeVisible();
+  await expect(help.locator('kbd')).toContainText(['M', 'V', 'S', 'C', 'P', 'H', 'L', '?']);
+  await screenshot(alice, 'shortcuts-help');
+  await alice.keyboard.press('Escape');
+  await expect(help).toBeHidden();
+
+  // Full screen for any tile.
+  await cameraTile(alice, 'Bob').hover();
+  await alice.getByRole('button', { name: 'Full screen: Bob' }).click();
+  await expect.poll(() => alice.evaluate(() => (document.fullscreenElement as HTMLElement | null)?.getAttribute('aria-label'))).toBe('Bob');
+  await alice.evaluate(() => document.exitFullscreen());
+
+  // Each remote tile says how well its video arrives (from the server's scores).
+  await expect(cameraTile(bob, 'Alice').getByRole('img', { name: /^Connection (good|fair|poor)$/ })).toBeVisible({ timeout: 20_000 });
+});

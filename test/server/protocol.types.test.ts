@@ -70,5 +70,5 @@ test('protocol types are checked by the compiler (npm run typecheck)', () => {})
 
 test('ERROR_CODES lists every code once', () => {
   assert.equal(new Set(ERROR_CODES).size, ERROR_CODES.length);
-  assert.equal(ERROR_CODES.length, 21);
+  assert.equal(ERROR_CODES.length, 22);
 });
