@@ -6,6 +6,7 @@ import { deviceBindings } from './deviceBindings.ts';
 import { mediaDevicesAvailable } from './localMedia.ts';
 import { takeRoomToken, tokenSubject } from './roomToken.ts';
 import { addNotice, createRoomStore, listTiles, toggleLayout, type RoomStore } from './roomStore.ts';
+import { browserFacts, browserSupport } from './browserSupport.ts';
 import { SHORTCUTS, shortcutFor } from './shortcuts.ts';
 import { socialBindings } from './socialBindings.ts';
 import { stageBindings } from './stage.ts';
@@ -78,6 +79,20 @@ function callPage() {
   let hostKey: string | undefined;
   return {
     state: undefined as unknown as RoomStore,
+    /** Set when this browser cannot make a call: the page says why instead of offering to join. */
+    unsupported: null as null | { title: string; advice: string },
+    get isUnsupported() {
+      return this.unsupported !== null;
+    },
+    get unsupportedTitle() {
+      return this.unsupported?.title ?? '';
+    },
+    get unsupportedAdvice() {
+      return this.unsupported?.advice ?? '';
+    },
+    get canTryToJoin() {
+      return this.needsName && this.unsupported === null;
+    },
     /** The page's call (for the bindings merged in: chat, hands, host controls). */
     call: () => call,
     needsName: true,
@@ -94,6 +109,12 @@ function callPage() {
       Alpine.store('room', createRoomStore(roomId, tokenSubject(token) ?? newUserId()));
       state = Alpine.store('room') as RoomStore;
       this.state = state;
+      const support = browserSupport(browserFacts());
+      if (!support.ok) {
+        // Nothing starts (no socket, no camera): the page says what is wrong and what to open instead.
+        this.unsupported = { title: support.title, advice: support.advice };
+        return;
+      }
       if (!window.isSecureContext || !mediaDevicesAvailable()) {
         addNotice(state, 'insecure', 'warn', 'Camera and microphone need HTTPS: this page was opened over plain HTTP on an address other than localhost, so the browser blocks them. You can still watch and listen. The server admin can fix this by enabling HTTPS (see the README).');
       }
@@ -209,6 +230,9 @@ function callPage() {
       state.unmuteAsked = false;
       if (!state.local.micOn) void call.local.toggleMic();
     },
+    async copyRoomLink(this: any) {
+      await this.copyInvite();
+    },
     async copyInvite(this: any) {
       const link = `${location.origin}/r/${state.roomId}`;
       try {
@@ -262,6 +286,10 @@ function callPage() {
     },
     get screenClass() {
       return state?.local.screenOn ? 'is-active' : '';
+    },
+    /** No getDisplayMedia (phones, some in-app browsers): no Share button at all. */
+    get screenSupported() {
+      return typeof navigator.mediaDevices?.getDisplayMedia === 'function';
     },
     get screenUnavailable() {
       return !state?.local.screenAvailable;
