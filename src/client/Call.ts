@@ -14,6 +14,12 @@ import type { TileNeeds } from './videoDemand.ts';
 
 const UPLINK_CHECK_MS = 3000;
 
+/** The video codecs a loaded device can receive (no RTX, RED or FEC). */
+function decodableVideo(device: Device): string[] {
+  const codecs = device.recvRtpCapabilities.codecs ?? [];
+  return [...new Set(codecs.filter((c) => c.kind === 'video' && !/\/(rtx|red|ulpfec|flexfec)/i.test(c.mimeType)).map((c) => c.mimeType))];
+}
+
 const PRODUCE_AFTER_MS = 1500; // the longest our own media waits for the others' to start flowing
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,6 +46,10 @@ export class Call {
   #left = false;
   /** From the last join: lets a rejoin take over our old seat before the server notices the old socket is dead. */
   #reclaimSecret: string | undefined;
+  /** Video codecs this browser decodes (known once the device loads): the server picks the room's codec from everyone's. */
+  #decodable: string[] | undefined;
+  /** The room's video codec, as the server last said. */
+  #videoCodec = 'video/VP8';
   /** What the page's video tiles need, as last measured (each new session starts from it). */
   #tileNeeds: TileNeeds | undefined;
 
@@ -128,6 +138,10 @@ export class Call {
     signaling.on('roomLocked', ({ locked }) => this.view.roomLocked(locked));
     signaling.on('lobbyChanged', ({ waiting }) => this.view.lobbyChanged(waiting));
     signaling.on('unmuteRequested', () => this.view.unmuteRequested());
+    signaling.on('videoCodec', ({ mimeType }) => {
+      this.#videoCodec = mimeType;
+      void this.#session?.setVideoCodec(mimeType);
+    });
     signaling.on('activeSpeaker', ({ userId }) => this.view.activeSpeaker(userId));
     signaling.on('consumerLayersChanged', ({ consumerId, spatialLayer }) => this.#session?.noteConsumer(consumerId, { spatialLayer }));
     signaling.on('consumerScore', ({ consumerId, score, producerScore }) => {
@@ -150,6 +164,7 @@ export class Call {
 
   #loadDevice(capabilities: RtpCapabilities | Promise<RtpCapabilities>): Promise<Device> {
     const device = (this.#device = loadDevice(capabilities));
+    void device.then((d) => (this.#decodable = decodableVideo(d)), () => {});
     // A failed load is tried again by the next join.
     device.catch(() => (this.#device = undefined));
     return device;
@@ -161,9 +176,10 @@ export class Call {
     const { password, token, hostKey } = this.#admission;
     this.view.connecting();
     // Pipelined: the server handles the join first, then the requests that need it.
-    const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token, hostKey });
+    const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token, hostKey, videoCodecs: this.#decodable });
     const device = this.#device ?? this.#loadDevice(this.#signaling.request('getRouterRtpCapabilities', { roomId }).then((r) => r.rtpCapabilities));
     const session = new MediaSession(this.#signaling, roomId, device, this.view);
+    void session.setVideoCodec(this.#videoCodec);
     this.#session = session;
     if (this.#tileNeeds) session.setTileNeeds(this.#tileNeeds);
     const consumed = session.consumeExisting();

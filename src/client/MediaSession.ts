@@ -64,6 +64,8 @@ export class MediaSession {
   readonly #endedWhileConsuming = new Set<string>();
   /** Remote producers reported paused (the report may come before we consume them). */
   readonly #pausedProducers = new Set<string>();
+  /** The codec the room sends video in (the server's videoCodec). */
+  #videoCodec = 'video/VP8';
   /** What the page's video tiles need (undefined until the page first measured them). */
   #needs: TileNeeds | undefined;
   #closed = false;
@@ -129,11 +131,11 @@ export class MediaSession {
       const transport = await this.#live(this.#transports.send);
       const device = await this.#device;
       try {
-        producer = await transport.produce(produceOptions(source, track, device));
+        producer = await transport.produce(produceOptions(source, track, device, true, this.#videoCodec));
       } catch (error) {
         // A browser or codec that will not simulcast still sends its camera, as one stream.
         if (source !== 'camera' || this.#closed) throw error;
-        producer = await transport.produce(produceOptions(source, track, device, false));
+        producer = await transport.produce(produceOptions(source, track, device, false, this.#videoCodec));
       }
       if (source === 'screen') void keepResolution(producer);
     } finally {
@@ -142,6 +144,22 @@ export class MediaSession {
     if (this.#closed) return void producer.close();
     this.#producers.set(source, producer);
     if (paused) await this.setPaused(source, true);
+  }
+
+  /**
+   * The room's video codec changed (someone who cannot decode ours joined, or left): our camera and
+   * screen are sent again in it (same tracks, same paused state).
+   */
+  async setVideoCodec(mimeType: string): Promise<void> {
+    this.#videoCodec = mimeType;
+    for (const source of ['camera', 'screen'] as const) {
+      const producer = this.#producers.get(source);
+      if (!producer || producer.closed || !producer.track) continue;
+      if (producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() === mimeType.toLowerCase()) continue;
+      const { track, paused } = producer;
+      await this.closeProducer(source);
+      await this.produce(source, track, paused).catch((error) => console.warn('could not send again in', mimeType, error));
+    }
   }
 
   /** Which of our sources a producer id is, if it is ours. */

@@ -24,18 +24,26 @@ function findCodec(device: types.Device | undefined, mimeType: string): types.Rt
  * How to send one source. `simulcast: false` is the fallback for a browser (or codec) that refuses
  * simulcast encodings: one stream, as before.
  */
-export function produceOptions(source: Source, track: MediaStreamTrack, device: types.Device | undefined, simulcast = true): types.ProducerOptions {
+export function produceOptions(source: Source, track: MediaStreamTrack, device: types.Device | undefined, simulcast = true, videoCodec = 'video/VP8'): types.ProducerOptions {
   const base: types.ProducerOptions = { track, stopTracks: false, appData: { type: source } };
   if (source === 'mic') return { ...base, codecOptions: { opusDtx: true, opusFec: true } };
   if (source === 'screen') {
     // 'detail' tells the encoder this is text and lines: keep resolution, drop frames when short of bits.
     if ('contentHint' in track) track.contentHint = 'detail';
-    return { ...base, encodings: [SCREEN_ENCODING] };
+    return { ...base, encodings: [SCREEN_ENCODING], ...codecOf(device, videoCodec) };
   }
-  if (!simulcast) return base;
-  // VP8 simulcast is what every browser does well; another codec (H.264 only) still gets layers if it can.
-  const vp8 = findCodec(device, 'video/vp8');
-  return { ...base, encodings: CAMERA_LAYERS.map((layer) => ({ ...layer })), codecOptions: { videoGoogleStartBitrate: 1000 }, ...(vp8 ? { codec: vp8 } : {}) };
+  const codec = codecOf(device, videoCodec);
+  if (!simulcast) return { ...base, ...codec };
+  // The room's codec (VP8 unless someone cannot decode it) as simulcast; temporal layers where the codec has them.
+  const vp8 = videoCodec.toLowerCase() === 'video/vp8';
+  const encodings = CAMERA_LAYERS.map((layer) => (vp8 ? { ...layer } : { scaleResolutionDownBy: layer.scaleResolutionDownBy, maxBitrate: layer.maxBitrate }));
+  return { ...base, encodings, codecOptions: { videoGoogleStartBitrate: 1000 }, ...codec };
+}
+
+/** The device's codec for a mime type, as produce's `codec` option (none: the browser's first choice). */
+function codecOf(device: types.Device | undefined, mimeType: string): { codec?: types.RtpCodecCapability } {
+  const codec = findCodec(device, mimeType.toLowerCase());
+  return codec ? { codec } : {};
 }
 
 /** A screen share gives up frame rate before resolution (where the browser lets us say so). */

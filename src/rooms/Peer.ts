@@ -34,6 +34,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly socketId: string;
   /** A host may be made a guest and a guest a host while seated (Room.setRole). */
   role: Role;
+  /** Video codecs this participant can decode (lower-case mime types), when it said. */
+  videoCodecs: string[] | undefined;
   /** When this participant raised their hand (ms), or null. */
   handRaisedAt: number | null = null;
   /** What one participant may send to the room: a chatty or reacting client is slowed, not the room. */

@@ -8,6 +8,10 @@ import type { Peer } from './Peer.ts';
 import type { RoomPolicy } from './RoomPolicy.ts';
 import type { SpeakerDetector } from './SpeakerDetector.ts';
 
+/** Video codecs a room may send in, best first. */
+const VIDEO_CODECS = ['video/VP8', 'video/H264'] as const;
+const PREFERRED_VIDEO_CODEC: string = VIDEO_CODECS[0];
+
 export type RoomCloseReason = 'empty' | 'expired' | 'worker-died' | 'shutdown';
 /** 'replaced': the same user took its seat over from a new connection (a reconnect), so it never left. */
 export type PeerLeftReason = 'left' | 'replaced';
@@ -40,6 +44,8 @@ export interface RoomEvents {
   denied: [string];
   /** To one participant: a host asks them to unmute. */
   unmuteRequested: [Peer];
+  /** The codec everyone should send video in changed. */
+  videoCodec: [string];
   /** To a producer's owner: a host paused or closed it (the others hear of it as usual). */
   ownerTold: [Peer, 'producerPaused' | 'producerClosed', types.Producer];
   closed: [RoomCloseReason];
@@ -72,6 +78,8 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly speakers: SpeakerDetector | undefined;
   /** Who waits to be let in while the room is locked. */
   readonly lobby = new Lobby();
+  /** The codec to send video in: one every participant can decode. */
+  videoCodec = PREFERRED_VIDEO_CODEC;
   /** New joiners wait in the lobby (mirrors the store's flag, which survives restarts). */
   locked = false;
   readonly #emptyGraceMs: number;
@@ -118,6 +126,7 @@ export class Room extends EventEmitter<RoomEvents> {
     peer.on('producerAdded', (producer) => producer.appData.type !== 'screen' && void this.speakers?.add(producer, peer.userId));
     peer.on('consumerLayersChanged', (consumer, layers) => this.#emit('consumerLayersChanged', peer, consumer, layers));
     peer.on('consumerScore', (consumer, score) => this.#emit('consumerScore', peer, consumer, score));
+    this.#settleVideoCodec();
     this.#emit('peerJoined', peer);
   }
 
@@ -132,6 +141,7 @@ export class Room extends EventEmitter<RoomEvents> {
     peer.removeAllListeners();
     if (!seated || this.#closed) return;
     this.#emit('peerLeft', peer, reason);
+    this.#settleVideoCodec();
     if (this.peers.size > 0) return;
     if (this.policy.closeWhenEmpty) this.close('empty');
     else this.#armEmptyTimer();
@@ -180,6 +190,17 @@ export class Room extends EventEmitter<RoomEvents> {
 
   tellOwner(peer: Peer, what: 'producerPaused' | 'producerClosed', producer: types.Producer): void {
     this.#emit('ownerTold', peer, what, producer);
+  }
+
+  /** VP8 while everyone decodes it (every browser does, simulcast works best); else a codec all of them decode. */
+  #settleVideoCodec(): void {
+    const lists = [...this.peers.values()].map((p) => p.videoCodecs).filter((list): list is string[] => list !== undefined);
+    const decodable = (mimeType: string) => lists.every((list) => list.includes(mimeType.toLowerCase()));
+    const codec = VIDEO_CODECS.find(decodable) ?? PREFERRED_VIDEO_CODEC;
+    if (codec === this.videoCodec) return;
+    this.videoCodec = codec;
+    this.log.info({ codec }, 'room video codec');
+    this.#emit('videoCodec', codec);
   }
 
   #emit<E extends Exclude<keyof RoomEvents, 'closed'>>(event: E, ...args: RoomEvents[E]): void {

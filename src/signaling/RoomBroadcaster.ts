@@ -37,6 +37,7 @@ export class RoomBroadcaster {
         if (other.handRaisedAt !== null) joiner.emit('handRaised', { userId: other.userId, raised: true, raisedAt: other.handRaisedAt });
       }
       if (room.locked) joiner.emit('roomLocked', { locked: true });
+      joiner.emit('videoCodec', { mimeType: room.videoCodec });
       if (peer.role === 'host' && room.lobby.size > 0) joiner.emit('lobbyChanged', { waiting: room.lobby.waiting });
       const speaker = room.speakers?.speaker;
       if (speaker) joiner.emit('activeSpeaker', { userId: speaker });
@@ -66,6 +67,7 @@ export class RoomBroadcaster {
       io.to(peer.socketId).emit('lobbyChanged', { waiting: peer.role === 'host' ? room.lobby.waiting : [] });
     });
     room.on('locked', (locked) => io.to(channel).emit('roomLocked', { locked }));
+    room.on('videoCodec', (mimeType) => io.to(channel).emit('videoCodec', { mimeType }));
     room.on('lobbyChanged', (waiting) => {
       const hosts = [...room.peers.values()].filter((p) => p.role === 'host').map((p) => p.socketId);
       if (hosts.length > 0) io.to(hosts).emit('lobbyChanged', { waiting });

@@ -123,6 +123,7 @@ async function seat(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pro
   }
   // From here on nothing awaits: the seat is taken, announced (peerJoined) and bound in one go.
   const peer = new Peer(userId, userName, ctx.socket.id, role);
+  peer.videoCodecs = request.videoCodecs?.map((mimeType) => mimeType.toLowerCase());
   room.addPeer(peer);
   bind(ctx, peer, room);
   ctx.log.debug({ peers: room.peers.size, reclaimed: !!previous }, 'peer joined'); // the info line: src/webhooks/presenceLog.ts

@@ -91,6 +91,8 @@ export interface Requests {
       token?: string;
       /** The host credential the room's creator got with it: joins as a host. */
       hostKey?: string;
+      /** Video codecs this client can decode (mime types, e.g. ["video/VP8", "video/H264"]): the room sends in one everyone can. */
+      videoCodecs?: string[];
     };
     /**
      * Only the others in the room. What else the joiner needs comes just before the reply, as events
@@ -224,6 +226,12 @@ export interface ServerToClientEvents {
   denied: (payload: Record<string, never>) => void;
   /** A host asks this participant to unmute. */
   unmuteRequested: (payload: Record<string, never>) => void;
+  /**
+   * The codec to send video in, one everyone in the room can decode (VP8 unless someone cannot, e.g.
+   * an H.264-only device). To a joiner before its reply, and to everyone when it changes: a camera in
+   * another codec is sent again in this one.
+   */
+  videoCodec: (payload: { mimeType: string }) => void;
 }
 
 export const REQUEST_NAMES = [

@@ -133,6 +133,7 @@ export const requestSchemas = {
     password: z.string().min(1).max(128, 'password is too long').optional(),
     token: z.string().min(1).max(4096, 'token is too long').optional(),
     hostKey: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'hostKey is malformed').optional(),
+    videoCodecs: z.array(z.string().regex(/^video\/[A-Za-z0-9._-]{1,24}$/, 'videoCodecs must be video mime types')).max(16).optional(),
   }),
   joinProbe: z.strictObject({}),
   leaveRoom: z.strictObject({ roomId: roomIdSchema, userId: userIdSchema }),

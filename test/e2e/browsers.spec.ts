@@ -2,7 +2,7 @@
  * Browsers that cannot make a call get words, not a broken page; and what Safari and phones lack is
  * handled where it is lacking (simulated here by taking the API away: no WebKit runs on this machine).
  */
-import { expect, screenshot, test } from './fixtures.ts';
+import { expect, expectPlaying, screenshot, test } from './fixtures.ts';
 
 test('a browser without WebRTC is told what is wrong and what to open instead', async ({ people, newRoom }) => {
   const roomId = await newRoom();
@@ -40,4 +40,70 @@ test('without getDisplayMedia (phones) there is no Share button; the call works'
   });
   await expect(page.getByRole('button', { name: 'Microphone', exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Share screen' })).toBeHidden();
+});
+
+/**
+ * Runs in the page before its scripts: this Chromium then offers and answers H.264 only, as a stand-in
+ * for a device that decodes nothing else (VP8, VP9 and AV1 are cut from every SDP it makes).
+ */
+function h264Only(): void {
+  const strip = (sdp: string): string => {
+    const sections = sdp.split(/\r\n(?=m=)/);
+    return sections
+      .map((section) => {
+        if (!section.startsWith('m=video')) return section;
+        const lines = section.split('\r\n');
+        const drop = new Set<string>();
+        for (const line of lines) {
+          const match = /^a=rtpmap:(\d+) (VP8|VP9|AV1)\//i.exec(line);
+          if (match) drop.add(match[1]!);
+        }
+        for (const line of lines) {
+          const match = /^a=fmtp:(\d+) apt=(\d+)/.exec(line);
+          if (match && drop.has(match[2]!)) drop.add(match[1]!);
+        }
+        return lines
+          .filter((line) => !/^a=(rtpmap|fmtp|rtcp-fb):(\d+)/.test(line) || !drop.has(/^a=\w+(?:-\w+)?:(\d+)/.exec(line)![1]!))
+          .map((line) => (line.startsWith('m=video') ? line.split(' ').filter((token, i) => i < 3 || !drop.has(token)).join(' ') : line))
+          .join('\r\n');
+      })
+      .join('\r\n');
+  };
+  for (const method of ['createOffer', 'createAnswer'] as const) {
+    const original = RTCPeerConnection.prototype[method] as (...args: unknown[]) => Promise<RTCSessionDescriptionInit>;
+    (RTCPeerConnection.prototype as any)[method] = async function (this: RTCPeerConnection, ...args: unknown[]) {
+      const description = await original.apply(this, args);
+      return { type: description.type, sdp: strip(description.sdp ?? '') };
+    };
+  }
+}
+
+test('an H.264-only client and VP8 clients see each other: the room sends in a codec everyone decodes', async ({ people, newRoom, server }) => {
+  const roomId = await newRoom();
+  const alice = await people.join(roomId, 'Alice');
+  const bob = await people.join(roomId, 'Bob');
+  await expectPlaying([alice, bob], 1);
+  const cameraCodecs = () =>
+    [...server.registry.get(roomId)!.peers.values()].map((peer) => [...peer.producers.values()].find((p) => p.kind === 'video')?.rtpParameters.codecs[0]?.mimeType);
+  expect(cameraCodecs()).toEqual(['video/VP8', 'video/VP8']);
+
+  const ivy = await people.join(roomId, 'Ivy', { initScript: h264Only });
+  await expectPlaying([alice, bob, ivy], 2);
+  await expect.poll(cameraCodecs, { timeout: 20_000 }).toEqual(['video/H264', 'video/H264', 'video/H264']);
+  // Ivy's own page really only handles H.264.
+  expect(await ivy.evaluate(() => RTCRtpReceiver.getCapabilities('video')!.codecs.some((c) => c.mimeType === 'video/VP8'))).toBe(true); // the browser could…
+  const ivyCodecs = await ivy.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    const offer = await pc.createOffer();
+    pc.close();
+    return offer.sdp!.match(/a=rtpmap:\d+ (\w+)\//g)!.map((l) => l.split(' ')[1]!.split('/')[0]);
+  });
+  expect(ivyCodecs).not.toContain('VP8'); // …but this client offers no VP8.
+  expect(ivyCodecs).toContain('H264');
+
+  // Ivy leaves: back to VP8 for everyone.
+  await ivy.getByRole('button', { name: 'End call' }).click();
+  await expect.poll(cameraCodecs, { timeout: 20_000 }).toEqual(['video/VP8', 'video/VP8']);
+  await expectPlaying([alice, bob], 1);
 });
