@@ -156,7 +156,7 @@ export function deviceBindings() {
       if (!this.needsName) return;
       const video = prejoin.video;
       this.hasPreview = video !== null;
-      this.previewNote = this.deviceChoices.cameraOff ? 'Your camera is off' : prejoin.starting ? 'Starting camera…' : 'No camera';
+      this.previewNote = this.deviceChoices.cameraOff ? 'Your camera is off' : prejoin.starting ? 'Starting camera…' : 'Camera not available';
       const preview: HTMLVideoElement | undefined = this.$refs.preview;
       if (preview && (preview.srcObject as MediaStream | null)?.getVideoTracks()[0] !== (video ?? undefined)) {
         preview.srcObject = video ? new MediaStream([video]) : null;
@@ -195,8 +195,9 @@ export function deviceBindings() {
         if (actual) this.devicesInUse[IN_USE[source]] = actual;
       } catch (error) {
         this.deviceProblem = describeMediaError(error, WHAT[source]);
-        // The old track was let go for nothing: fall back like an unplugged device.
-        if (old && old.readyState === 'ended') await this.replaceLost(source, old);
+        // The select goes back to the device still in use; one let go for nothing is replaced like an unplugged one.
+        if (old?.readyState === 'live') this.devicesInUse[IN_USE[source]] = deviceIdOf(old);
+        else if (old) await this.replaceLost(source, old);
       }
     },
 
@@ -255,8 +256,14 @@ export function deviceBindings() {
       this.settingsOpen = true;
       this.deviceProblem = '';
       void this.refreshDevices();
-      // x-show shows the dialog in a task of its own (setTimeout): focus moves in once it is there.
-      this.$nextTick(() => setTimeout(() => (this.$refs.settingsDialog as HTMLElement | undefined)?.querySelector('select')?.focus()));
+      // x-show shows the dialog a frame later (requestAnimationFrame): focus moves in once it is there.
+      const select = (this.$refs.settingsDialog as HTMLElement | undefined)?.querySelector('select');
+      const focusWhenShown = (tries: number) => {
+        if (!this.settingsOpen || !select) return;
+        if (select.offsetParent !== null) select.focus();
+        else if (tries > 0) setTimeout(() => focusWhenShown(tries - 1), 16);
+      };
+      focusWhenShown(30);
     },
     /** Tab and Shift+Tab go round inside the open dialog. */
     trapSettingsFocus(this: any) {

@@ -218,7 +218,7 @@ function callPage() {
     },
     /** One key, no modifier, not while typing, not before joining (the pre-join screen has fields). */
     onShortcut(this: any, event: KeyboardEvent) {
-      if (this.needsName) return;
+      if (this.needsName || this.settingsOpen || this.unmuteAsked) return;
       if (event.key === 'Escape' && this.helpOpen) return void (this.helpOpen = false);
       const action = shortcutFor(event);
       if (!action) return;

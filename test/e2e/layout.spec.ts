@@ -106,10 +106,11 @@ test('a phone-width call fits the screen without scrolling', async ({ people, ne
   // No label is cut off, and each visible label is part of its button's accessible name (WCAG 2.5.3).
   const clipped = await alice.locator('.control-label').evaluateAll((labels) => labels.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent));
   expect(clipped).toEqual([]);
-  const labelInName = await alice.locator('.controls button').evaluateAll((buttons) =>
-    buttons.map((b) => (b.getAttribute('aria-label') ?? '').toLowerCase().includes((b.querySelector('.control-label')?.textContent ?? '?').toLowerCase())),
+  const labelInName = await alice.locator('.controls .control').evaluateAll((buttons) =>
+    buttons.map((b) => `${b.getAttribute('aria-label')}: ${(b.getAttribute('aria-label') ?? '').toLowerCase().includes((b.querySelector('.control-label')?.textContent ?? '?').toLowerCase())}`),
   );
-  expect(labelInName).toEqual([true, true, true, true, true]);
+  expect(labelInName.length).toBeGreaterThanOrEqual(7);
+  expect(labelInName.filter((entry) => entry.endsWith('false'))).toEqual([]);
   await expectPlaying([bob], 1);
   await screenshot(alice, 'phone-360');
   await alice.getByRole('button', { name: 'Spotlight layout' }).click();
