@@ -1,5 +1,5 @@
 /**
- * A two-namespace network for the real server and a real browser: the server in one network
+ * A two-namespace network for the real server and real browsers (Chromium, and Firefox: firefox.ts): the server in one network
  * namespace behind an nftables firewall, Chromium in another, joined by a veth pair.
  *
  *   [client ns]  10.77.0.2/24  p0 <==veth==> p0  10.77.0.1/24  [server ns: nft input policy drop]
