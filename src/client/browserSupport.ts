@@ -44,3 +44,12 @@ export function browserSupport(facts: BrowserFacts): Support {
   }
   return { ok: true };
 }
+
+/**
+ * Safari (macOS, and every iOS browser, which is WebKit) wants camera and microphone asked for from a
+ * user gesture: the pre-join screen then waits for a tap instead of asking as the page opens.
+ */
+export function mediaNeedsGesture(userAgent: string): boolean {
+  if (/\b(iPhone|iPad|iPod)\b/.test(userAgent)) return true;
+  return /\bVersion\/[\d.]+.*\bSafari\//.test(userAgent) && !/\b(Chrome|Chromium|CriOS|FxiOS|Edg|OPR|Android)\b/.test(userAgent);
+}

@@ -1,3 +1,4 @@
+import { mediaNeedsGesture } from './browserSupport.ts';
 import type { Call } from './Call.ts';
 import {
   deviceIdOf,
@@ -52,6 +53,8 @@ export function deviceBindings() {
   return {
     hasPreview: false,
     previewNote: 'Starting camera…',
+    /** Safari: camera and microphone wait for a tap on "Turn on camera and microphone". */
+    mediaWaitsForTap: false,
     deviceProblem: '',
     deviceLists: { cameras: [], mics: [], speakers: [] } as DeviceLists,
     deviceChoices: loadChoices() as DeviceChoices,
@@ -117,7 +120,19 @@ export function deviceBindings() {
       prejoin = new PrejoinMedia(() => this.prejoinChanged());
       // Labels come with permission: the lists are read again once the devices are open.
       void this.refreshDevices();
-      void prejoin.start({ ...this.deviceChoices }).then(() => this.refreshDevices());
+      // Safari asks for the camera only from a tap: wait for one (the Join click counts too).
+      if (mediaNeedsGesture(navigator.userAgent)) {
+        this.mediaWaitsForTap = true;
+        this.previewNote = 'Camera and microphone are off until you turn them on';
+        return;
+      }
+      this.startMedia();
+    },
+
+    /** Opens camera and microphone for the pre-join screen (at once, or from the tap Safari wants). */
+    startMedia(this: any) {
+      this.mediaWaitsForTap = false;
+      void prejoin?.start({ ...this.deviceChoices }).then(() => this.refreshDevices());
       navigator.mediaDevices.addEventListener?.('devicechange', () => void this.refreshDevices());
     },
 
@@ -127,6 +142,7 @@ export function deviceBindings() {
 
     /** The tracks the call starts with: the pre-join screen's, as the boxes say. */
     joinTracks(this: any): Promise<LocalTracks> {
+      if (this.mediaWaitsForTap) this.startMedia();
       return prejoin ? prejoin.tracks({ ...this.deviceChoices }) : Promise.resolve({ audio: null, video: null, problem: null });
     },
 

@@ -107,3 +107,60 @@ test('an H.264-only client and VP8 clients see each other: the room sends in a c
   await expect.poll(cameraCodecs, { timeout: 20_000 }).toEqual(['video/VP8', 'video/VP8']);
   await expectPlaying([alice, bob], 1);
 });
+
+test('Safari: camera and microphone are asked for only from a tap', async ({ people, newRoom }) => {
+  const roomId = await newRoom();
+  const page = await people.open(`/r/${roomId}`, {
+    initScript: () => {
+      Object.defineProperty(navigator, 'userAgent', { get: () => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1' });
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      (window as any).gumCalls = 0;
+      navigator.mediaDevices.getUserMedia = (constraints) => {
+        (window as any).gumCalls++;
+        return original(constraints);
+      };
+    },
+  });
+  const turnOn = page.getByRole('button', { name: 'Turn on camera and microphone' });
+  await expect(turnOn).toBeVisible();
+  expect(await page.evaluate(() => (window as any).gumCalls)).toBe(0);
+  await turnOn.click();
+  await expect(page.getByLabel('Your camera preview')).toBeVisible();
+  expect(await page.evaluate(() => (window as any).gumCalls)).toBeGreaterThan(0);
+  await expect(turnOn).toBeHidden();
+});
+
+test('Safari and iOS: sound blocked from autoplaying starts with one tap', async ({ people, newRoom }) => {
+  const roomId = await newRoom();
+  await people.join(roomId, 'Alice');
+  const bob = await people.join(roomId, 'Bob', {
+    initScript: () => {
+      // As WebKit does at its strictest: sound may start only while a tap is being handled.
+      let inGesture = false;
+      document.addEventListener('click', () => {
+        inGesture = true;
+        setTimeout(() => (inGesture = false));
+      }, { capture: true });
+      Object.defineProperty(HTMLAudioElement.prototype, 'autoplay', { configurable: true, get: () => false, set: () => {} });
+      const play = HTMLMediaElement.prototype.play;
+      HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
+        if (!inGesture && this instanceof HTMLAudioElement) return Promise.reject(new DOMException('play() needs a user gesture', 'NotAllowedError'));
+        return play.call(this);
+      };
+    },
+  });
+  await expect(bob.getByText('Click anywhere to hear the others.')).toBeVisible();
+  await expect.poll(() => bob.locator('#remote-audio audio').evaluateAll((els) => els.filter((el) => !(el as HTMLAudioElement).paused).length)).toBe(0);
+  await bob.locator('.stage').click({ position: { x: 5, y: 5 } });
+  await expect(bob.getByText('Click anywhere to hear the others.')).toBeHidden();
+  await expect.poll(() => bob.locator('#remote-audio audio').evaluateAll((els) => els.filter((el) => !(el as HTMLAudioElement).paused).length)).toBe(1);
+});
+
+test('without setSinkId (Safari, Firefox) there is no Speaker picker; Camera and Microphone stay', async ({ people, newRoom }) => {
+  const roomId = await newRoom();
+  const page = await people.open(`/r/${roomId}`, { initScript: () => void delete (HTMLMediaElement.prototype as any).setSinkId });
+  const prejoin = page.getByRole('dialog', { name: 'Ready to join?' });
+  await expect(prejoin.getByRole('combobox', { name: 'Camera', exact: true })).toBeVisible();
+  await expect(prejoin.getByRole('combobox', { name: 'Microphone', exact: true })).toBeVisible();
+  await expect(page.getByRole('combobox', { name: 'Speaker', exact: true })).toHaveCount(0);
+});
