@@ -84,7 +84,8 @@ describe('webhook delivery', () => {
       hook.fail(2);
       webhooks.enqueue('room_started', 'r1');
       webhooks.enqueue('participant_joined', 'r1', 'u1');
-      await waitFor(() => hook.received.length === 2, { what: 'both deliveries' });
+      // The receiver sees the second request before the sender has read its answer: wait for both sides.
+      await waitFor(() => hook.received.length === 2 && webhooks.stats.delivered === 2, { what: 'both deliveries, answered' });
       assert.deepEqual(hook.received.map((r) => r.event.event), ['room_started', 'participant_joined']);
       assert.equal(hook.attempts(), 4);
       assert.deepEqual({ delivered: webhooks.stats.delivered, retried: webhooks.stats.retried, failed: webhooks.stats.failed }, { delivered: 2, retried: 2, failed: 0 });
