@@ -23,6 +23,7 @@
  * in turn every 3 s) | fixed (Bot 1) | none, BENCH_CALL_MODES: on,off (default) or one of them.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ const KEYFRAME_ON_PLI = env('BENCH_CALL_KEYFRAME_ON_PLI', 1) > 0;
 const READY_TIMEOUT_MS = 60_000;
 const SWITCH_TIMEOUT_MS = 10_000;
 const SPOTLIGHT_HEIGHT = 540;
+/** BENCH_CALL_DOWNLINK_KBIT (e.g. 1500): the receiver runs in its own network namespace behind a link of that rate (needs root, ip, tc). */
+const DOWNLINK_KBIT = env('BENCH_CALL_DOWNLINK_KBIT', 0);
 
 interface Tile {
   name: string;
@@ -70,6 +73,8 @@ interface Result {
   /** What the SFU sent the receiver's video consumers over the window, kbps. */
   sfuSentKbps: number;
   audioKbps: number;
+  /** Audio packets lost over the window, % of those sent (received + lost). */
+  audioLossPct: number;
   tiles: Tile[];
   chromiumCpu: number;
   /** Busy share of all cores of the machine (whatever else runs on it too), %. */
@@ -218,6 +223,7 @@ async function runMode(browser: Browser, server: Parley, media: Media, simulcast
       sfuSentKbps: (sentBytes * 8) / sentSeconds / 1000,
       untiledKbps: kbps(measured.streams.filter((t) => !bots.users.some((u) => u.userId === t.userId))),
       audioKbps: (measured.audioBytes * 8) / measured.seconds / 1000,
+      audioLossPct: (measured.audioLost / Math.max(1, measured.audioReceived + measured.audioLost)) * 100,
       newConnections: measured.newConnections,
       newStreams: measured.newStreams,
       tiles,
@@ -266,6 +272,7 @@ function report(results: Result[]): void {
     ['… of it in no tile (probation)', (r) => `${(r.untiledKbps / 1000).toFixed(2)} Mbps`],
     ['video the SFU sent (its consumer stats)', (r) => `${(r.sfuSentKbps / 1000).toFixed(2)} Mbps`],
     ['inbound audio, total', (r) => `${(r.audioKbps / 1000).toFixed(2)} Mbps`],
+    ['audio packets lost', (r) => `${r.audioLossPct.toFixed(2)} %`],
     ['bot videos decoding / visible', (r) => `${r.tiles.filter((t) => t.fps > 0).length} / ${visible(r).length} of ${r.tiles.length}`],
     ['page reconnects: new PCs / new streams', (r) => `${r.newConnections} / ${r.newStreams}`],
     ['tile heights', (r) => heights(r.tiles)],
@@ -316,10 +323,14 @@ async function main(): Promise<void> {
   const encoding = performance.now();
   const media = makeMedia();
   console.log(`Call benchmark: media made in ${((performance.now() - encoding) / 1000).toFixed(1)} s (${media.layers.map((l) => `${l.height}p ${l.kbps}k`).join(', ')}; ${media.layers[0]!.frames.length} frames), speaker ${SPEAKER}, key frames on PLI ${KEYFRAME_ON_PLI ? 'yes' : 'no'}`);
-  const server = await startTestServer({ workers: 1 });
+  const link = DOWNLINK_KBIT > 0 ? weakLink(DOWNLINK_KBIT) : undefined;
+  const server = await startTestServer({ workers: 1, ...(link ? { env: { HOST: link.hostIp, RTC_LISTEN_IP: link.hostIp, ANNOUNCED_IP: link.hostIp } } : {}) });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    if (link) console.log(`Receiver behind ${DOWNLINK_KBIT} kbit/s (namespace ${link.ns}, tc tbf on ${link.hostDev})`);
+    browser = link
+      ? await chromium.launch({ executablePath: link.chromium, args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${server.url}`] })
+      : await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const results: Result[] = [];
     for (const simulcast of MODES) results.push(await runMode(browser, server, media, simulcast));
     report(results);
@@ -327,7 +338,45 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close();
     await server.close();
+    link?.remove();
   }
+}
+
+/**
+ * A namespace for the receiver, joined to this one by a veth pair; what goes to it (the downlink) is
+ * shaped to `kbit` with a token bucket on this side's end. Server and bots stay here.
+ */
+function weakLink(kbit: number): { ns: string; hostDev: string; hostIp: string; chromium: string; remove(): void } {
+  const ns = `parleybench-${process.pid}`;
+  const hostDev = `pb${process.pid % 100000}h`;
+  const nsDev = `pb${process.pid % 100000}n`;
+  const [hostIp, nsIp] = ['10.88.0.1', '10.88.0.2'];
+  const run = (...args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: 'pipe' });
+  run('ip', 'netns', 'add', ns);
+  run('ip', 'link', 'add', hostDev, 'type', 'veth', 'peer', 'name', nsDev);
+  run('ip', 'link', 'set', nsDev, 'netns', ns);
+  run('ip', 'addr', 'add', `${hostIp}/24`, 'dev', hostDev);
+  run('ip', 'link', 'set', hostDev, 'up');
+  run('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${nsIp}/24`, 'dev', nsDev);
+  run('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', nsDev, 'up');
+  run('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  run('tc', 'qdisc', 'add', 'dev', hostDev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '32kbit', 'latency', '200ms');
+  const chromiumWrapper = path.join(os.tmpdir(), `${ns}-chromium.sh`);
+  fs.writeFileSync(chromiumWrapper, `#!/bin/sh\nexec ip netns exec '${ns}' '${CHROMIUM_PATH}' "$@"\n`, { mode: 0o755 });
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    try {
+      execFileSync('ip', ['link', 'del', hostDev], { stdio: 'ignore' });
+    } catch {}
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {}
+    fs.rmSync(chromiumWrapper, { force: true });
+  };
+  process.once('exit', remove);
+  return { ns, hostDev, hostIp, chromium: chromiumWrapper, remove };
 }
 
 await main();

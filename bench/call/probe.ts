@@ -34,6 +34,8 @@ export interface PageSample {
   video: InboundVideo[];
   /** Inbound audio streams: stats id → bytes received. */
   audio: Record<string, number>;
+  /** Inbound audio streams: stats id → [packets received, packets lost]. */
+  audioPackets: Record<string, [number, number]>;
   /** RTCPeerConnections the page has made so far (a reconnect makes new ones). */
   connections: number;
   /** When the stats were taken (an inbound video stream's stats timestamp, else now), ms since the epoch. */
@@ -72,7 +74,7 @@ export function probe(): void {
     return { userId: undefined, visible: false };
   };
   const sample = async (): Promise<PageSample> => {
-    const out: PageSample = { video: [], audio: {}, connections: connections.length, at: performance.timeOrigin + performance.now() };
+    const out: PageSample = { video: [], audio: {}, audioPackets: {}, connections: connections.length, at: performance.timeOrigin + performance.now() };
     for (const [index, pc] of connections.entries()) {
       if (pc.signalingState === 'closed') continue;
       const stats = await pc.getStats();
@@ -80,6 +82,7 @@ export function probe(): void {
         if (s.type !== 'inbound-rtp') continue;
         if (s.kind === 'audio') {
           out.audio[`${index}/${s.id}`] = s.bytesReceived ?? 0;
+          out.audioPackets[`${index}/${s.id}`] = [s.packetsReceived ?? 0, s.packetsLost ?? 0];
           continue;
         }
         out.at = s.timestamp;

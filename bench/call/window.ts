@@ -33,6 +33,9 @@ export interface WindowTotals {
   seconds: number;
   streams: StreamTotals[];
   audioBytes: number;
+  /** Audio packets received and lost over the window (all streams). */
+  audioReceived: number;
+  audioLost: number;
   /** RTCPeerConnections the page made during the window. */
   newConnections: number;
   /** Streams that started during the window (replacing others when the page reconnects). */
@@ -50,6 +53,7 @@ export async function measureWindow(sample: () => Promise<PageSample>, seconds: 
   const lastAudio = new Map(Object.entries(first.audio));
   const totals = new Map<string, StreamTotals>();
   let audioBytes = 0;
+  const firstPackets = new Map(Object.entries(first.audioPackets));
   let newStreams = 0;
   let current = first;
   for (let tick = 1; tick * INTERVAL_MS <= seconds * 1000; tick++) {
@@ -82,5 +86,12 @@ export async function measureWindow(sample: () => Promise<PageSample>, seconds: 
   }
   const now = new Set(current.video.map((v) => v.id));
   for (const t of totals.values()) if (!now.has(t.id)) t.shownAtEnd = false;
-  return { seconds: (current.at - first.at) / 1000, streams: [...totals.values()], audioBytes, newConnections: current.connections - first.connections, newStreams };
+  let audioReceived = 0;
+  let audioLost = 0;
+  for (const [id, [received, lost]] of Object.entries(current.audioPackets)) {
+    const [received0, lost0] = firstPackets.get(id) ?? [0, 0];
+    audioReceived += received - received0;
+    audioLost += Math.max(0, lost - lost0);
+  }
+  return { seconds: (current.at - first.at) / 1000, streams: [...totals.values()], audioBytes, audioReceived, audioLost, newConnections: current.connections - first.connections, newStreams };
 }
