@@ -48,6 +48,7 @@ export class Call {
   #reclaimSecret: string | undefined;
   /** Video codecs this browser decodes (known once the device loads): the server picks the room's codec from everyone's. */
   #decodable: string[] | undefined;
+  #uplinkTimer: ReturnType<typeof setInterval> | undefined;
   /** The room's video codec, as the server last said. */
   #videoCodec = 'video/VP8';
   /** What the page's video tiles need, as last measured (each new session starts from it). */
@@ -59,7 +60,7 @@ export class Call {
     this.local = new LocalControls(state, () => this.#session);
     this.#wire();
     // Our own uplink, as the browser measures it: a weak one gets a notice.
-    setInterval(() => void this.#checkUplink(), UPLINK_CHECK_MS);
+    this.#uplinkTimer = setInterval(() => void this.#checkUplink(), UPLINK_CHECK_MS);
   }
 
   async #checkUplink(): Promise<void> {
@@ -249,6 +250,7 @@ export class Call {
   async leave(): Promise<void> {
     if (this.#left) return;
     this.#left = true;
+    clearInterval(this.#uplinkTimer);
     this.view.left();
     // Others see us go at once; a server that does not answer soon is not waited for.
     if (this.#session) await this.#signaling.request('leaveRoom', { roomId: this.state.roomId, userId: this.state.localUserId }, 1500).catch(() => {});

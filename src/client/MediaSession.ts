@@ -298,11 +298,10 @@ export class MediaSession {
 
   /** The server reports the layers one of our consumers now gets, or how well it is sent. */
   noteConsumer(consumerId: string, report: { spatialLayer?: number | null; score?: number }): void {
-    for (const remote of this.#remotes.values()) {
-      if (remote.consumer.id !== consumerId) continue;
-      if (report.spatialLayer !== undefined) remote.currentLayer = report.spatialLayer;
-      if (report.score !== undefined) remote.score = report.score;
-    }
+    const remote = this.remoteOf(consumerId);
+    if (!remote) return;
+    if (report.spatialLayer !== undefined) remote.currentLayer = report.spatialLayer;
+    if (report.score !== undefined) remote.score = report.score;
   }
 
   /** A remote producer was paused or resumed (mute, camera off). */

@@ -1,25 +1,14 @@
 import crypto from 'node:crypto';
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
-import { StoreUnavailableError } from '../store/RoomStateStore.ts';
 import type { Handlers, RequestContext } from './context.ts';
-import { UserError } from './errors.ts';
+import { stored, UserError } from './errors.ts';
 
 /** The caller's seat in a call (a connectivity check has no chat, hands or hosts). */
 export function inCall(ctx: RequestContext): { peer: Peer; room: Room } {
   const joined = ctx.session.joined();
   if (joined.room.policy.kind !== 'call') throw new UserError('invalid_request', 'not available in a connection check');
   return joined;
-}
-
-/** A store call on behalf of a request: an outage is the client's `unavailable`, not a crash. */
-export async function stored<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new UserError('unavailable', 'room service temporarily unavailable, try again');
-    throw error;
-  }
 }
 
 function spend(peer: Peer, budget: keyof Peer['budgets'], what: string): void {

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../store/RoomStateStore.ts';
 import type { ErrorCode } from './protocol.ts';
 
 /**
@@ -19,5 +20,15 @@ export class ProtocolError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ProtocolError';
+  }
+}
+
+/** A store call on behalf of a request: an outage is the client's `unavailable`, not a crash. */
+export async function stored<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new UserError('unavailable', 'room service temporarily unavailable, try again');
+    throw error;
   }
 }

@@ -1,8 +1,8 @@
 import type { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
-import { inCall, stored } from './callHandlers.ts';
+import { inCall } from './callHandlers.ts';
 import type { Handlers, RequestContext } from './context.ts';
-import { UserError } from './errors.ts';
+import { stored, UserError } from './errors.ts';
 
 /** The caller's room, if the caller is a host of it (its role comes from its seat, never the payload). */
 function asHost(ctx: RequestContext): { peer: Peer; room: Room } {

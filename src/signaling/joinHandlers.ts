@@ -5,11 +5,9 @@ import type { Role } from '../auth/tokens.ts';
 import { Peer } from '../rooms/Peer.ts';
 import type { Room } from '../rooms/Room.ts';
 import { FORGOTTEN_PASSWORD_ROOM, isPasswordRoomId } from '../rooms/roomIds.ts';
-import { StoreUnavailableError } from '../store/RoomStateStore.ts';
-import { stored } from './callHandlers.ts';
 import type { Handlers, RequestContext } from './context.ts';
 import type { ReplyOf } from './protocol.ts';
-import { UserError } from './errors.ts';
+import { stored, UserError } from './errors.ts';
 import type { ValidRequest } from './schemas.ts';
 
 const PROBE_USER_ID = 'probe';
@@ -31,13 +29,7 @@ async function admit(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pr
     if (grant.sub !== request.userId) throw new UserError('invalid_request', "userId must be the room token's sub");
     ({ name: userName, role } = grant);
   }
-  let info;
-  try {
-    info = await store.roomInfo(request.roomId);
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new UserError('unavailable', 'room service temporarily unavailable, try again');
-    throw error;
-  }
+  const info = await stored(() => store.roomInfo(request.roomId));
   if (!info && isPasswordRoomId(request.roomId)) throw new UserError('room_gone', FORGOTTEN_PASSWORD_ROOM);
   // With tokens the token issuer names the rooms; without, an id nobody minted is nobody's room to take.
   if (!info && !tokens) throw new UserError('room_not_found', ROOM_NOT_FOUND);
