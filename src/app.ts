@@ -59,6 +59,8 @@ export interface Tuning {
    * would switch every limit off.
    */
   exemptLoopback?: boolean;
+  /** Default DEFAULT_SPREAD_SLACK (rooms/RoomRegistry.ts); 0 puts each participant on the least-loaded worker. */
+  spreadSlack?: number;
 }
 
 /** Starts everything in one process: store, media workers, HTTP and signaling. */
@@ -81,7 +83,7 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     await store.close();
     throw error;
   }
-  const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, log });
+  const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, spreadSlack: tuning.spreadSlack, log });
   const metrics = new Metrics(registry, pool);
   // A call that ends takes its chat, lock and admissions with it (a restart keeps them: no 'empty' close).
   registry.on('roomOpened', (room) => room.once('closed', (reason) => reason === 'empty' && void store.forgetCall(room.id).catch(() => {})));

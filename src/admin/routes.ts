@@ -202,7 +202,8 @@ function viewModel(live: LiveStats, history: StatsHistory, nodeId: string) {
     })),
     rooms: live.rooms.map((r) => ({
       id: r.id,
-      worker: r.worker,
+      worker: r.workers.join(', '),
+      workerLabel: r.workers.length === 1 ? 'worker' : 'workers',
       count: r.participants.length,
       bitrateUp: formatBitrate(r.bitrateUp),
       bitrateDown: formatBitrate(r.bitrateDown),

@@ -25,7 +25,9 @@ export interface ParticipantStats {
 
 export interface RoomStats {
   id: string;
+  /** The room's first worker, and every worker it has a router on. */
   worker: number;
+  workers: number[];
   participants: ParticipantStats[];
   bitrateUp: number;
   bitrateDown: number;
@@ -104,7 +106,7 @@ export async function collectLiveStats(registry: RoomRegistry, pool: WorkerPool)
     calls.map(async (room): Promise<RoomStats> => {
       const participants = await Promise.all([...room.peers.values()].map(participantStats));
       participants.sort((a, b) => a.userName.localeCompare(b.userName));
-      return { id: room.id, worker: room.mediaWorker.index, participants, bitrateUp: sum(participants.map((p) => p.bitrateUp)), bitrateDown: sum(participants.map((p) => p.bitrateDown)) };
+      return { id: room.id, worker: room.mediaWorker.index, workers: room.workers.map((w) => w.index).sort((a, b) => a - b), participants, bitrateUp: sum(participants.map((p) => p.bitrateUp)), bitrateDown: sum(participants.map((p) => p.bitrateDown)) };
     }),
   );
   rooms.sort((a, b) => b.participants.length - a.participants.length || a.id.localeCompare(b.id));
@@ -117,9 +119,10 @@ export async function collectLiveStats(registry: RoomRegistry, pool: WorkerPool)
       let consumers = 0;
       // Every room counts here, connection checks too: they use the worker as much.
       for (const room of registry.rooms) {
-        if (room.mediaWorker !== w) continue;
+        if (!room.workers.includes(w)) continue;
         roomsOn++;
         for (const peer of room.peers.values()) {
+          if (peer.mediaWorker !== w) continue;
           transports += peer.transports.size;
           producers += peer.producers.size;
           consumers += peer.consumers.size;

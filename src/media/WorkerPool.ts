@@ -75,6 +75,21 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker]; worker
     return best;
   }
 
+  /**
+   * The worker for one more participant of a room that has routers on `inUse`: the least-loaded
+   * worker, unless one of the room's own is within `slack` load units of it (a pipe between routers
+   * costs too, so a room spreads only when that saves more than it costs).
+   */
+  pickFor(inUse: Iterable<MediaWorker>, slack: number): MediaWorker {
+    const least = this.leastLoaded();
+    let best: MediaWorker | undefined;
+    for (const worker of inUse) {
+      if (worker.closed || worker.load > least.load + slack) continue;
+      if (!best || worker.load < best.load) best = worker;
+    }
+    return best ?? least;
+  }
+
   async #spawn(index: number): Promise<MediaWorker> {
     const worker = await MediaWorker.start({
       index,

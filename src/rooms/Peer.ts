@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Role } from '../auth/tokens.ts';
 import { Budget } from '../shared/budget.ts';
+import type { MediaWorker } from '../media/MediaWorker.ts';
 import type { PeerLimits } from './RoomPolicy.ts';
 
 export { PEER_LIMITS, type PeerLimits } from './RoomPolicy.ts';
@@ -12,6 +13,12 @@ export interface TransportAppData extends types.AppData {
   consuming: boolean;
   /** connectWebRtcTransport may be called once per transport. */
   connectRequested?: boolean;
+}
+
+/** Where a participant's media lives: one of its room's routers, and that router's worker. */
+export interface Placement {
+  router: types.Router;
+  mediaWorker: MediaWorker;
 }
 
 /** What happens to a peer's producers; its Room passes these on with the peer attached. */
@@ -46,6 +53,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   readonly #reserved: PeerLimits = { transports: 0, producers: 0, consumers: 0 };
+  #placement: Placement | undefined;
   #closed = false;
 
   constructor(userId: string, userName: string, socketId: string, role: Role = 'guest') {
@@ -58,6 +66,22 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Puts this peer's transports on `placement`'s router; only the first placement counts. */
+  place(placement: Placement): void {
+    this.#placement ??= placement;
+  }
+
+  /** The router this peer's transports (and so its producers and consumers) live on. */
+  get router(): types.Router {
+    if (!this.#placement) throw new Error('peer has no router yet');
+    return this.#placement.router;
+  }
+
+  get mediaWorker(): MediaWorker {
+    if (!this.#placement) throw new Error('peer has no router yet');
+    return this.#placement.mediaWorker;
   }
 
   /**

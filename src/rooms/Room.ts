@@ -4,7 +4,8 @@ import type { Logger } from '../log.ts';
 import type { ChatMessage, ParticipantInfo, Role } from '../signaling/protocol.ts';
 import { Lobby } from './Lobby.ts';
 import type { MediaWorker } from '../media/MediaWorker.ts';
-import type { Peer } from './Peer.ts';
+import type { Peer, Placement } from './Peer.ts';
+import { ProducerPipes } from './ProducerPipes.ts';
 import type { RoomPolicy } from './RoomPolicy.ts';
 import type { SpeakerDetector } from './SpeakerDetector.ts';
 
@@ -23,6 +24,8 @@ export type PeerLeftReason = 'left' | 'replaced';
 export interface RoomEvents {
   peerJoined: [Peer];
   peerLeft: [Peer, PeerLeftReason];
+  /** The worker under this peer's router died while the room lives on elsewhere: it must join again. */
+  peerLost: [Peer];
   producerAdded: [Peer, types.Producer];
   producerClosed: [Peer, types.Producer];
   producerPaused: [Peer, types.Producer];
@@ -53,8 +56,11 @@ export interface RoomEvents {
 
 export interface RoomOptions {
   id: string;
+  /** The room's first router (more are made as participants land on other workers). */
   router: types.Router;
   mediaWorker: MediaWorker;
+  /** Picks the worker for a new participant among the ones the room uses; without it, the first. */
+  pickWorker?: (inUse: MediaWorker[]) => MediaWorker;
   policy: RoomPolicy;
   /** Who speaks (calls have one; a connectivity probe does not). */
   speakers?: SpeakerDetector;
@@ -64,14 +70,14 @@ export interface RoomOptions {
 }
 
 /**
- * One mediasoup router on one worker, and its peers keyed by userId, living by its RoomPolicy. An
- * empty room closes after a grace period, so a quick reload does not tear the router down. Closing
- * cascades: peers close (their transports, producers and consumers with them), then the router.
+ * A router on each worker the room uses (each participant's media on one of them, producers piped
+ * between them on demand), and its peers keyed by userId, living by its RoomPolicy. An empty room
+ * closes after a grace period, so a quick reload does not tear the router down. Closing cascades:
+ * peers close (their transports, producers and consumers with them), then the routers. A router
+ * whose worker dies takes only its own peers with it while the room has others.
  */
 export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
-  readonly router: types.Router;
-  readonly mediaWorker: MediaWorker;
   readonly policy: RoomPolicy;
   readonly log: Logger;
   readonly peers = new Map<string, Peer>();
@@ -82,6 +88,12 @@ export class Room extends EventEmitter<RoomEvents> {
   videoCodec = PREFERRED_VIDEO_CODEC;
   /** New joiners wait in the lobby (mirrors the store's flag, which survives restarts). */
   locked = false;
+  /** Producers piped between this room's routers while consumed there. */
+  readonly pipes = new ProducerPipes();
+  readonly #routers = new Map<MediaWorker, types.Router>();
+  readonly #routersOpening = new Map<MediaWorker, Promise<types.Router>>();
+  readonly #pickWorker: ((inUse: MediaWorker[]) => MediaWorker) | undefined;
+  #home: Placement;
   readonly #emptyGraceMs: number;
   #emptyTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -90,8 +102,8 @@ export class Room extends EventEmitter<RoomEvents> {
   constructor(options: RoomOptions) {
     super();
     this.id = options.id;
-    this.router = options.router;
-    this.mediaWorker = options.mediaWorker;
+    this.#home = { router: options.router, mediaWorker: options.mediaWorker };
+    this.#pickWorker = options.pickWorker;
     this.policy = options.policy;
     this.#emptyGraceMs = options.emptyGraceMs;
     this.log = options.log;
@@ -100,8 +112,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.lobby.on('changed', (waiting) => this.#emit('lobbyChanged', waiting));
     this.lobby.on('admitted', (socketId) => this.#emit('admitted', socketId));
     this.lobby.on('denied', (socketId) => this.#emit('denied', socketId));
-    // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
-    this.router.observer.once('close', () => this.close(this.mediaWorker.worker.died ? 'worker-died' : 'shutdown'));
+    this.#adopt(this.#home);
     if (this.policy.lifetimeMs !== undefined) {
       this.#expiryTimer = setTimeout(() => this.close('expired'), this.policy.lifetimeMs).unref();
     }
@@ -112,10 +123,77 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.#closed;
   }
 
+  /** The room's first live router (where a connection check's one peer and test tools go). */
+  get router(): types.Router {
+    return this.#home.router;
+  }
+
+  get mediaWorker(): MediaWorker {
+    return this.#home.mediaWorker;
+  }
+
+  /** The workers this room has a router on. */
+  get workers(): MediaWorker[] {
+    return [...this.#routers.keys()];
+  }
+
+  /** Where a new participant's media goes: a router on the worker picked for it (made if need be). */
+  async place(): Promise<Placement> {
+    const mediaWorker = this.#pickWorker?.(this.workers) ?? this.#home.mediaWorker;
+    return { mediaWorker, router: await this.#routerOn(mediaWorker) };
+  }
+
+  #routerOn(mediaWorker: MediaWorker): Promise<types.Router> {
+    const existing = this.#routers.get(mediaWorker);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.#routersOpening.get(mediaWorker);
+    if (!opening) {
+      opening = (async () => {
+        const router = await mediaWorker.createRouter();
+        try {
+          await this.speakers?.addRouter(router);
+        } catch (error) {
+          router.close();
+          throw error;
+        }
+        if (this.#closed) {
+          router.close();
+          throw new Error('room is closed');
+        }
+        this.#adopt({ router, mediaWorker });
+        return router;
+      })().finally(() => this.#routersOpening.delete(mediaWorker));
+      this.#routersOpening.set(mediaWorker, opening);
+    }
+    return opening;
+  }
+
+  #adopt({ router, mediaWorker }: Placement): void {
+    this.#routers.set(mediaWorker, router);
+    // A router closes under us when its worker dies, or is closed (mediasoup closes workers on SIGTERM).
+    router.observer.once('close', () => this.#routerClosed(router, mediaWorker));
+  }
+
+  #routerClosed(router: types.Router, mediaWorker: MediaWorker): void {
+    if (this.#closed) return;
+    this.#routers.delete(mediaWorker);
+    const died = mediaWorker.worker.died;
+    const [next] = this.#routers;
+    if (!died || !next) return this.close(died ? 'worker-died' : 'shutdown');
+    if (router === this.#home.router) this.#home = { mediaWorker: next[0], router: next[1] };
+    this.log.warn({ worker: mediaWorker.index }, 'a worker of this room died: its participants join again');
+    for (const peer of [...this.peers.values()]) {
+      if (peer.router !== router) continue;
+      this.#emit('peerLost', peer);
+      this.removePeer(peer);
+    }
+  }
+
   /** Seats `peer`; its userId must be free (take a seat over with removePeer(old, 'replaced') first). */
   addPeer(peer: Peer): void {
     if (this.#closed) throw new Error('room is closed');
     if (this.peers.has(peer.userId)) throw new Error(`userId ${peer.userId} already has a seat`);
+    peer.place(this.#home);
     this.peers.set(peer.userId, peer);
     clearTimeout(this.#emptyTimer);
     this.#emptyTimer = undefined;
@@ -123,7 +201,7 @@ export class Room extends EventEmitter<RoomEvents> {
       peer.on(event, (producer) => this.#emit(event, peer, producer));
     }
     // Screen-share sound is not a voice: only microphones count for who speaks.
-    peer.on('producerAdded', (producer) => producer.appData.type !== 'screen' && void this.speakers?.add(producer, peer.userId));
+    peer.on('producerAdded', (producer) => producer.appData.type !== 'screen' && void this.speakers?.add(producer, peer.userId, peer.router));
     peer.on('consumerLayersChanged', (consumer, layers) => this.#emit('consumerLayersChanged', peer, consumer, layers));
     peer.on('consumerScore', (consumer, score) => this.#emit('consumerScore', peer, consumer, score));
     this.#settleVideoCodec();
@@ -230,7 +308,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.peers.clear();
     this.lobby.removeAllListeners();
     this.speakers?.close();
-    this.router.close();
+    for (const router of this.#routers.values()) router.close();
+    this.#routers.clear();
     this.log.info({ reason }, 'room closed');
     this.emit('closed', reason);
   }

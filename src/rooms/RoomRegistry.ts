@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from '../log.ts';
+import type { MediaWorker } from '../media/MediaWorker.ts';
 import type { WorkerPool } from '../media/WorkerPool.ts';
 import { AddressSlots } from '../net/addressSlots.ts';
 import { UserError } from '../signaling/errors.ts';
@@ -17,11 +18,19 @@ export const MAX_PROBES = 32;
  */
 export const MAX_PROBES_PER_OWNER = 2;
 
+/**
+ * How much less loaded (in MediaWorker load units, about one consumer each) another worker must be
+ * before a room puts its next participant there rather than on a worker it already uses.
+ */
+export const DEFAULT_SPREAD_SLACK = 40;
+
 export interface RoomRegistryOptions {
   /** How long an empty call keeps its router (EMPTY_ROOM_GRACE_MS). */
   emptyGraceMs: number;
   /** How long a connectivity probe's room lives at most. */
   probeLifetimeMs: number;
+  /** DEFAULT_SPREAD_SLACK unless given (0: every participant on the least-loaded worker). */
+  spreadSlack?: number;
   log: Logger;
 }
 
@@ -109,7 +118,7 @@ export class RoomRegistry extends EventEmitter<{ roomOpened: [Room] }> {
     }
   }
 
-  /** A router on the least-loaded worker and a Room around it, registered until it closes. */
+  /** A first router on the least-loaded worker and a Room around it, registered until it closes. */
   async #open(roomId: string, policy: RoomPolicy): Promise<Room> {
     const mediaWorker = this.#pool.leastLoaded();
     const router = await mediaWorker.createRouter();
@@ -121,7 +130,10 @@ export class RoomRegistry extends EventEmitter<{ roomOpened: [Room] }> {
       router.close();
       throw error;
     }
-    const room = new Room({ id: roomId, router, mediaWorker, policy, speakers, emptyGraceMs: this.#options.emptyGraceMs, log });
+    const slack = this.#options.spreadSlack ?? DEFAULT_SPREAD_SLACK;
+    // A call grows across workers; a connection check stays on its one router.
+    const pickWorker = policy.kind === 'call' ? (inUse: MediaWorker[]) => this.#pool.pickFor(inUse, slack) : undefined;
+    const room = new Room({ id: roomId, router, mediaWorker, pickWorker, policy, speakers, emptyGraceMs: this.#options.emptyGraceMs, log });
     this.#rooms.set(roomId, room);
     room.once('closed', () => {
       if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);

@@ -42,6 +42,8 @@ export class RoomBroadcaster {
       const speaker = room.speakers?.speaker;
       if (speaker) joiner.emit('activeSpeaker', { userId: speaker });
     });
+    // Like a room closed under them, for the participants of a worker that died: they join again.
+    room.on('peerLost', (peer) => io.to(peer.socketId).emit('roomClosed', { roomId: room.id, reason: 'worker-died' }));
     room.on('peerLeft', (peer, reason) => {
       io.in(peer.socketId).socketsLeave(channel);
       // A seat taken over by the same user's new connection: for the others, nobody left.

@@ -108,6 +108,11 @@ async function seat(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pro
   }
   const max = Math.min(ctx.services.config.caps.participantsPerRoom, maxParticipants ?? Infinity);
   if (!previous && room.peers.size >= max) throw new UserError('limit_reached', `this call is full (at most ${max} participants)`);
+  const placement = await room.place().catch((error: Error) => {
+    if (room.closed) throw new UserError('room_closing', 'room is closing, try again');
+    throw error;
+  });
+  if (!previous && room.peers.size >= max) throw new UserError('limit_reached', `this call is full (at most ${max} participants)`);
   assertConnected(ctx);
   if (previous) {
     ctx.evict(previous);
@@ -115,6 +120,7 @@ async function seat(ctx: RequestContext, request: ValidRequest<'joinRoom'>): Pro
   }
   // From here on nothing awaits: the seat is taken, announced (peerJoined) and bound in one go.
   const peer = new Peer(userId, userName, ctx.socket.id, role);
+  peer.place(placement);
   peer.videoCodecs = request.videoCodecs?.map((mimeType) => mimeType.toLowerCase());
   room.addPeer(peer);
   bind(ctx, peer, room);

@@ -81,8 +81,8 @@ export const mediaHandlers: Handlers<MediaRequest> = {
     if (!producing && !consuming) throw new UserError('invalid_request', 'a transport must be producing, consuming or both');
     const release = reserve(peer, 'transports', room.policy.limits);
     try {
-      const transport = await room.router.createWebRtcTransport<TransportAppData>({
-        webRtcServer: room.mediaWorker.webRtcServer,
+      const transport = await peer.router.createWebRtcTransport<TransportAppData>({
+        webRtcServer: peer.mediaWorker.webRtcServer,
         enableUdp: true,
         enableTcp: true,
         preferUdp: true,
@@ -141,12 +141,17 @@ export const mediaHandlers: Handlers<MediaRequest> = {
     const transport = transportId ? ownTransport(peer, transportId) : [...peer.transports.values()].findLast((t) => t.appData.consuming);
     if (!transport || !transport.appData.consuming) throw new UserError('invalid_request', 'no consuming transport: create one first');
     const release = reserve(peer, 'consumers', limits);
+    let releasePipe: (() => void) | undefined;
     try {
       const caps = rtpCapabilities as types.RtpCapabilities;
-      if (!(await media('consume', async () => room.router.canConsume({ producerId, rtpCapabilities: caps })))) {
+      // A producer on another of the room's routers is piped to ours while we consume it.
+      releasePipe = await media('consume', () => room.pipes.lease(found.producer, found.owner.router, peer.router));
+      if (!(await media('consume', async () => peer.router.canConsume({ producerId, rtpCapabilities: caps })))) {
         throw new UserError('media_rejected', 'cannot consume this producer with the given rtpCapabilities');
       }
       const consumer = await media('consume', () => transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { userId: found.owner.userId } }));
+      consumer.observer.once('close', releasePipe);
+      releasePipe = undefined;
       if (!peer.addConsumer(consumer)) throw new UserError('media_rejected', 'consume failed: the producer closed meanwhile');
       return {
         id: consumer.id,
@@ -157,6 +162,7 @@ export const mediaHandlers: Handlers<MediaRequest> = {
         userId: found.owner.userId,
       };
     } finally {
+      releasePipe?.();
       release();
     }
   },

@@ -11,6 +11,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   probeLifetimeMs?: number;
   socketConnectTimeoutMs?: number;
+  /** How much less loaded another worker must be for a room to spread onto it (see Tuning). */
+  spreadSlack?: number;
   /**
    * The machine itself (a loopback client no proxy speaks for) skips per-address limits: on by
    * default for test servers, whose bots all come from 127.0.0.1. Attack tests turn it off to see
@@ -44,6 +46,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return startParley(config, options.log ?? createLogger(config.logLevel), {
     probeLifetimeMs: options.probeLifetimeMs,
     socketConnectTimeoutMs: options.socketConnectTimeoutMs,
+    spreadSlack: options.spreadSlack,
     exemptLoopback: options.exemptLoopback ?? true,
   });
 }

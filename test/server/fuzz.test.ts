@@ -18,6 +18,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { Encoder, PacketType } from 'socket.io-parser';
 import { z } from 'zod';
 import type { Parley } from '../../src/app.ts';
 import { ERROR_CODES, REQUEST_NAMES, type RequestName, type RtpCapabilities } from '../../src/signaling/protocol.ts';
@@ -437,9 +438,16 @@ function containsBuffer(value: unknown, depth = 0): boolean {
   return Object.values(value).some((v) => containsBuffer(v, depth + 1));
 }
 
+/**
+ * The largest WebSocket message the client library makes of this emit, as the server's frame limit
+ * sees it: socket.io encodes a payload with binary parts as a JSON header plus one message per
+ * attachment, and on the way drops keys JSON would keep (its copy of the payload assigns `__proto__`
+ * instead of defining it), so measure what its own encoder produces.
+ */
 function frameBytes(event: string, payload: unknown): number {
   try {
-    return Buffer.byteLength(JSON.stringify([event, payload]) ?? '') + 16;
+    const messages = new Encoder().encode({ type: PacketType.EVENT, nsp: '/', data: [event, payload], id: 1 });
+    return Math.max(...messages.map((m: string | Buffer) => (typeof m === 'string' ? Buffer.byteLength(m) : m.byteLength))) + 16;
   } catch {
     return Number.POSITIVE_INFINITY; // too deep to serialize: the client could not send it either
   }
@@ -505,10 +513,15 @@ async function sendOversize(event: RequestName, payload: unknown): Promise<strin
   try {
     const dropped = new Promise<void>((resolve) => victim.socket.once('disconnect', () => resolve()));
     let acked: unknown;
-    (victim.socket as unknown as { emit(...a: unknown[]): void }).emit(event, payload, (reply: unknown) => (acked = reply));
+    const answered = new Promise<void>((resolve) =>
+      (victim.socket as unknown as { emit(...a: unknown[]): void }).emit(event, payload, (reply: unknown) => {
+        acked = reply;
+        resolve();
+      }),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise((_r, reject) => (timer = setTimeout(() => reject(new Error('oversize frame did not drop the socket')), ACK_TIMEOUT_MS)));
-    await Promise.race([dropped, timeout]).finally(() => clearTimeout(timer));
+    await Promise.race([dropped, answered, timeout]).finally(() => clearTimeout(timer));
     if (acked !== undefined) return `oversize frame was answered: ${show(acked)}`;
     return undefined;
   } catch (error) {
