@@ -30,6 +30,20 @@ export class Metrics {
     gauge('parley_consumers', 'Consumers', () => count((p) => p.consumers.size));
 
     gauge('parley_workers', 'Live mediasoup workers', () => pool.workers.filter((w) => !w.closed).length);
+    gauge('parley_pipes', "Producers piped between a room's routers on different workers (while consumed there)", () => {
+      let total = 0;
+      for (const room of rooms.rooms) total += room.pipes.size;
+      return total;
+    });
+    new Gauge({
+      name: 'parley_worker_load',
+      help: 'Load of each mediasoup worker as rooms place participants by it: routers + transports + consumers + 100 per busy core',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        for (const w of pool.workers) this.set({ worker: String(w.index) }, w.load);
+      },
+    });
     // Worker usage and bitrate need async calls; one refresh per scrape feeds all three gauges.
     let sample: Promise<Sample> | undefined;
     const refresh = () => {

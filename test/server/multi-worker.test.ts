@@ -23,7 +23,7 @@ let rtpTimer: NodeJS.Timeout | undefined;
 
 before(async () => {
   // Slack 0: every participant goes to the least-loaded worker, so a two-person room spans both.
-  server = await startTestServer({ workers: 2, spreadSlack: 0 });
+  server = await startTestServer({ workers: 2, spreadSlack: 0, env: { METRICS_PORT: '0' } });
   await server.store.registerRoom(ROOM);
 });
 
@@ -42,6 +42,11 @@ async function join(userName: string): Promise<TestClient> {
 }
 
 const room = () => server.registry.get(ROOM)!;
+/** parley_pipes as /metrics reports it. */
+async function pipesMetric(): Promise<number> {
+  const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
+  return Number(/^parley_pipes (\S+)$/m.exec(text)?.[1]);
+}
 const seat = (client: TestClient): Peer => room().peers.get(client.userId)!;
 /** Producers on a router, read from its worker (not from our Maps). */
 const producersOn = async (router: Peer['router']) => (await router.dump()).mapProducerIdConsumerIds.map((e) => e.key);
@@ -78,6 +83,7 @@ test('a room spans two workers: media is piped on demand, the pipe closes with i
   // Bob consumes Alice's camera: piped to his router, SRTP reaches him.
   const first = await receive(bob, producerId);
   assert.equal(room().pipes.size, 1, 'one pipe: Alice camera to Bob router');
+  assert.equal(await pipesMetric(), 1, '/metrics counts the pipe');
   await waitFor(() => first.receiver.packets.length >= MIN_PACKETS, { timeoutMs: 20_000, what: `Bob to receive ${MIN_PACKETS} RTP packets through the pipe` });
   const bobRouter = seat(bob).router;
   assert.ok((await producersOn(bobRouter)).includes(producerId), "Alice's producer exists on Bob's router (piped, same id)");
@@ -85,6 +91,7 @@ test('a room spans two workers: media is piped on demand, the pipe closes with i
   // Closing the pipe's last consumer closes the pipe, on both routers.
   seat(bob).consumers.get(first.consumerId)!.close();
   await waitFor(async () => room().pipes.size === 0 && !(await producersOn(bobRouter)).includes(producerId), { timeoutMs: 10_000, what: 'the pipe to close with its last consumer' });
+  assert.equal(await pipesMetric(), 0, '/metrics counts no pipe');
   assert.deepEqual((await seat(alice).router.dump()).mapProducerIdConsumerIds.find((e) => e.key === producerId)?.values ?? [], [], "no pipe consumer left on Alice's router");
 
   // Consumed again, piped again.
