@@ -114,14 +114,18 @@ async function join(browser: Browser, server: Parley, roomId: string): Promise<P
   return page;
 }
 
-/** Until `count` inbound video streams have decoded frames (and keep decoding). */
-async function waitForDecoding(page: Page, count: number): Promise<void> {
+/**
+ * Until `count` inbound video streams have decoded frames (and keep decoding): how many do. Behind a
+ * weak link some may never start (that is what is measured then); on an open one that is a failure.
+ */
+async function waitForDecoding(page: Page, count: number): Promise<number> {
   const deadline = performance.now() + READY_TIMEOUT_MS;
   let last: PageSample | undefined;
   for (;;) {
     const now = await sample(page);
     const decoding = now.video.filter((v) => v.framesDecoded > 0 && (last?.video.find((l) => l.id === v.id)?.framesDecoded ?? 0) < v.framesDecoded);
-    if (decoding.length >= count) return;
+    if (decoding.length >= count) return decoding.length;
+    if (performance.now() > deadline && DOWNLINK_KBIT > 0) return decoding.length;
     if (performance.now() > deadline) throw new Error(`only ${decoding.length} of ${count} remote videos decoding after ${READY_TIMEOUT_MS / 1000} s`);
     last = now;
     await sleep(500);
@@ -187,8 +191,8 @@ async function runMode(browser: Browser, server: Parley, media: Media, simulcast
   let page: Page | undefined;
   try {
     page = await join(browser, server, roomId);
-    await waitForDecoding(page, PUBLISHERS);
-    console.log(`  simulcast ${simulcast ? 'on' : 'off'}: ${PUBLISHERS} remote videos decoding; settling ${SETTLE_S} s, then measuring ${SECONDS} s`);
+    const decoding = await waitForDecoding(page, PUBLISHERS);
+    console.log(`  simulcast ${simulcast ? 'on' : 'off'}: ${decoding} of ${PUBLISHERS} remote videos decoding; settling ${SETTLE_S} s, then measuring ${SECONDS} s`);
     await sleep(SETTLE_S * 1000);
 
     Object.assign(bots.replayer.stats, { lateFrames: 0, maxLateMs: 0 }); // sender timing: the window's alone
@@ -310,10 +314,19 @@ function report(results: Result[]): void {
   }
   if (on) {
     console.log(`${verdict(on.videoKbps <= 4000)}  total inbound video ≤ 4 Mbps with simulcast (${(on.videoKbps / 1000).toFixed(2)} Mbps for ${on.tiles.length} tiles, ${visible(on).length} visible)`);
-    if (off) console.log(`${verdict(off.videoKbps / on.videoKbps >= 5)}  ≥ 5× less than without simulcast (${(off.videoKbps / on.videoKbps).toFixed(2)}×)`);
+    // Behind the weak link both modes get what the link carries: the ratio says nothing there.
+    if (off && DOWNLINK_KBIT === 0) console.log(`${verdict(off.videoKbps / on.videoKbps >= 5)}  ≥ 5× less than without simulcast (${(off.videoKbps / on.videoKbps).toFixed(2)}×)`);
     const slowest = Math.min(...fpsOf(on));
-    console.log(`${verdict(visible(on).length > 0 && slowest >= 12 && freezesOf(on) === 0)}  every visible tile ≥ 12 fps, no freezes (min ${slowest.toFixed(1)} fps, ${freezesOf(on)} freezes)`);
-    console.log(`${verdict(on.switchMs !== undefined && on.switchMs <= 3000)}  spotlighted tile ≥ 540p within 3 s of the switch (${on.switchMs === undefined ? 'never' : `${on.switchMs.toFixed(0)} ms`})`);
+    if (DOWNLINK_KBIT === 0) console.log(`${verdict(visible(on).length > 0 && slowest >= 12 && freezesOf(on) === 0)}  every visible tile ≥ 12 fps, no freezes (min ${slowest.toFixed(1)} fps, ${freezesOf(on)} freezes)`);
+    if (DOWNLINK_KBIT > 0) {
+      // Behind the weak link the pin cannot get 720p: what counts is that everything fits and keeps moving.
+      console.log(`${verdict(visible(on).length === PUBLISHERS && slowest >= 5)}  weak link: every visible tile keeps decoding ≥ 5 fps (${visible(on).length} visible, min ${slowest.toFixed(1)} fps)`);
+      console.log(`${verdict(on.audioLossPct < 2)}  weak link: audio loses < 2 % of packets (${on.audioLossPct.toFixed(2)} %)`);
+      const top = Math.max(...on.tiles.map((t) => t.height));
+      console.log(`${verdict(on.videoKbps < DOWNLINK_KBIT && top < 720)}  weak link: the SFU's layers come down to fit (${(on.videoKbps / 1000).toFixed(2)} Mbps of ${(DOWNLINK_KBIT / 1000).toFixed(1)}, tallest tile ${top}p, pinned tile ${on.switchHeight}p)`);
+    } else {
+      console.log(`${verdict(on.switchMs !== undefined && on.switchMs <= 3000)}  spotlighted tile ≥ 540p within 3 s of the switch (${on.switchMs === undefined ? 'never' : `${on.switchMs.toFixed(0)} ms`})`);
+    }
   }
 }
 

@@ -45,7 +45,7 @@ function videoParameters(layers: number[], ssrcs: number[], cname: string): type
         rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }],
       },
     ],
-    encodings: layers.map((layer, k) => ({ ssrc: ssrcs[k]!, scalabilityMode: 'L1T1', maxBitrate: MAX_BITRATE[layer]! })),
+    encodings: layers.map((layer, k) => ({ ssrc: ssrcs[k]!, scalabilityMode: 'L1T3', maxBitrate: MAX_BITRATE[layer]! })),
     rtcp: { cname, reducedSize: true },
   };
 }

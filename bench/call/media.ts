@@ -1,7 +1,8 @@
 /**
  * The call benchmark's media, made at bench time with Debian's ffmpeg (libvpx, libopus): 10 s of a
- * test pattern as three VP8 layers (180p/360p/720p, 30 fps, a key frame every 2 s, constant bitrate)
- * and 10 s of a sine as 20 ms Opus packets, read back into frames and packets.
+ * test pattern as three VP8 layers (180p/360p/720p, 30 fps, a key frame every 2 s, constant bitrate),
+ * each with three temporal layers like a browser's L1T3 (7.5 / 15 / 30 fps), and 10 s of a sine as
+ * 20 ms Opus packets, read back into frames and packets.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,14 @@ export const FPS = 30;
 /** Frames from one key frame to the next (2 s). */
 export const GOP = 60;
 const SECONDS = 10;
+/**
+ * libvpx's 3-layer pattern (ts_layering_mode 3): frame i is in temporal layer PATTERN[i % 4], and every
+ * frame references only the last layer-0 frame, so each one is a layer sync point (the Y bit).
+ */
+const TEMPORAL_PATTERN = [0, 2, 1, 2] as const;
+export const temporalLayerOf = (frameIndex: number): number => TEMPORAL_PATTERN[frameIndex % TEMPORAL_PATTERN.length]!;
+/** Share of a layer's bitrate up to temporal layer 0, 1, 2 (cumulative, as libvpx wants it). */
+const TEMPORAL_SHARES = [0.4, 0.6, 1];
 const LAYERS = [
   { width: 320, height: 180, kbps: 150 },
   { width: 640, height: 360, kbps: 500 },
@@ -42,7 +51,15 @@ export function makeMedia(): Media {
     const scales = LAYERS.map((l, i) => `[v${i}]scale=${l.width}:${l.height}[s${i}]`).join(';');
     const outputs = LAYERS.flatMap((l, i) => {
       const rate = `${l.kbps}k`;
-      return ['-map', `[s${i}]`, ...vp8, '-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate, '-f', 'ivf', path.join(dir, `l${i}.ivf`)];
+      const temporal = [
+        'ts_number_layers=3',
+        `ts_target_bitrate=${TEMPORAL_SHARES.map((share) => Math.round(l.kbps * share)).join(',')}`,
+        'ts_rate_decimator=4,2,1',
+        `ts_periodicity=${TEMPORAL_PATTERN.length}`,
+        `ts_layer_id=${TEMPORAL_PATTERN.join(',')}`,
+        'ts_layering_mode=3',
+      ].join(':');
+      return ['-map', `[s${i}]`, ...vp8, '-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate, '-ts-parameters', temporal, '-f', 'ivf', path.join(dir, `l${i}.ivf`)];
     });
     ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${FPS}:duration=${SECONDS}`, '-filter_complex', `[0:v]split=${LAYERS.length}${split};${scales}`, ...outputs]);
     const ogg = path.join(dir, 'audio.ogg');
@@ -51,6 +68,9 @@ export function makeMedia(): Media {
     // The replayer switches layers frame for frame: every layer needs every frame, key frames alike.
     const keys = (layer: VideoLayer) => layer.frames.flatMap((frame, i) => (isKeyFrame(frame) ? [i] : [])).join(',');
     for (const layer of layers) {
+      // Key frames must start a temporal pattern, or a receiver switched there would see a broken one.
+      const misplaced = layer.frames.findIndex((frame, i) => isKeyFrame(frame) && temporalLayerOf(i) !== 0);
+      if (misplaced >= 0) throw new Error(`key frame ${misplaced} at ${layer.height}p is not in temporal layer 0`);
       if (layer.frames.length !== FPS * SECONDS || keys(layer) !== keys(layers[0]!)) {
         throw new Error(`ffmpeg made ${layer.frames.length} frames (key frames ${keys(layer)}) at ${layer.height}p, want ${FPS * SECONDS} (key frames ${keys(layers[0]!)})`);
       }

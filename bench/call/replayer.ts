@@ -13,7 +13,7 @@
  * `keyFrameOnPli` false PLIs are only counted, and a switch waits for the clip's next key frame (2 s GOP).
  */
 import dgram from 'node:dgram';
-import { FPS, GOP, isKeyFrame, type Media } from './media.ts';
+import { FPS, GOP, isKeyFrame, temporalLayerOf, type Media } from './media.ts';
 
 /** What one publisher sends and to where (the PlainTransport's port on 127.0.0.1). */
 export interface PublisherPlan {
@@ -37,6 +37,8 @@ const MAX_CHUNK = 1150;
 const FRAME_MS = 1000 / FPS;
 const GOP_MS = (GOP * 1000) / FPS;
 const AUDIO_MS = 20;
+/** A silent participant's Opus with DTX (as browsers send it, usedtx=1) sends one packet per 400 ms. */
+const DTX_EVERY = 20;
 const SR_INTERVAL_MS = 1000;
 const NTP_EPOCH_OFFSET = 2_208_988_800;
 const KEYFRAME_MIN_INTERVAL_MS = 300;
@@ -176,23 +178,26 @@ export async function startReplayer(media: Media, plans: PublisherPlan[], option
           stats.keyFramesOnPli++;
         }
       }
-      const pieces = clip[(n + v.offset) % clip.length]!;
+      const index = (n + v.offset) % clip.length;
+      const pieces = clip[index]!;
+      const tid = temporalLayerOf(index);
+      // TL0PICIDX counts layer-0 frames: it steps on each one, the others carry the last one's.
+      if (tid === 0) v.tl0 = (v.tl0 + 1) & 0xff;
       const ts = v.tsBase + n * (90000 / FPS);
       for (const [k, piece] of pieces.entries()) {
         const h = rtpHeader(18, k === pieces.length - 1, VP8_PT, v, ts);
-        // VP8 payload descriptor: X, S on the first packet; I, L, T; 15-bit picture id; TL0PICIDX; TID 0, Y.
+        // VP8 payload descriptor: X, S on the first packet; I, L, T; 15-bit picture id; TL0PICIDX; TID, Y.
         h[12] = 0x80 | (k === 0 ? 0x10 : 0);
         h[13] = 0xe0;
         h[14] = 0x80 | ((v.pictureId >> 8) & 0x7f);
         h[15] = v.pictureId & 0xff;
         h[16] = v.tl0;
-        h[17] = 0x20;
+        h[17] = (tid << 6) | 0x20;
         send(p, [h, piece]);
         v.packets++;
         v.octets += 6 + piece.length;
       }
       v.pictureId = (v.pictureId + 1) & 0x7fff;
-      v.tl0 = (v.tl0 + 1) & 0xff;
     }
   };
 
@@ -204,12 +209,18 @@ export async function startReplayer(media: Media, plans: PublisherPlan[], option
 
   const sendAudio = (p: Publisher, index: number, now: number) => {
     const m = p.audioPacket++;
-    const payload = media.audio[m % media.audio.length]!;
+    const level = levelOf(index, now);
+    const silent = level === SILENT_DBOV;
+    // Silence is DTX: nothing but a TOC-only Opus packet (an empty frame) every 400 ms, its sequence
+    // numbers unbroken and its timestamp on the 20 ms clock, so the gaps are not losses.
+    if (silent && m % DTX_EVERY !== 0) return;
+    const speech = media.audio[m % media.audio.length]!;
+    const payload = silent ? Buffer.from([speech[0]! & 0xfc]) : speech;
     const h = rtpHeader(20, false, OPUS_PT, p.audio, p.audio.tsBase + m * 960, true);
     // One-byte header extension block: ssrc-audio-level (id 1, 1 byte), V flag + level in -dBov.
     h.writeUInt32BE(0xbede0001, 12);
     h[16] = (AUDIO_LEVEL_EXT_ID << 4) | 0;
-    h[17] = 0x80 | levelOf(index, now);
+    h[17] = (silent ? 0 : 0x80) | level;
     h[18] = 0;
     h[19] = 0;
     send(p, [h, payload]);
