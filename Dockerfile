@@ -41,6 +41,11 @@ LABEL org.opencontainers.image.title="Parley" \
       org.opencontainers.image.source="${SOURCE_URL}" \
       org.opencontainers.image.revision="${REVISION}"
 ENV NODE_ENV=production
+# coturn, Debian's TURN server: Parley starts it itself when TURN_SECRET is set (README "Connect from
+# anywhere"); unused otherwise. Its Debian service is never started here.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends coturn \
+    && rm -rf /var/lib/apt/lists/*
 # Media ports are RTC_PORT .. RTC_PORT+WORKERS-1, each on UDP and TCP (worker i listens on
 # RTC_PORT+i). WORKERS is fixed here rather than left at its default (the number of CPUs) so the
 # ports the container listens on are the same on every host and match EXPOSE and the -p lines in
@@ -48,11 +53,15 @@ ENV NODE_ENV=production
 # would connect but carry no media. 2 suits a small server; set WORKERS to the cores you give the
 # container and publish the matching range.
 ENV PORT=3000 RTC_PORT=40000 WORKERS=2
+# The TURN relay's port (TCP and UDP, TLS too), used only with TURN_SECRET: -e TURN_PORT=443 for
+# networks that let only HTTPS out (Docker lets the non-root user bind it inside the container).
+ENV TURN_PORT=3478
 # Tells the health check that published ports arrive on the container's network address, not on
 # loopback (scripts/healthcheck.mjs).
 ENV PARLEY_IN_CONTAINER=1
 WORKDIR /app
-# Owned by root and not writable by the app: Parley writes nothing to disk.
+# Owned by root and not writable by the app: Parley writes nothing to disk (with TURN_SECRET,
+# coturn's generated settings go to a private directory under /tmp, removed on shutdown).
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/src ./src
@@ -60,7 +69,7 @@ COPY --from=build /app/views ./views
 COPY --from=build /app/public ./public
 COPY --from=build /app/scripts ./scripts
 USER node
-EXPOSE 3000/tcp 40000-40001/udp 40000-40001/tcp
+EXPOSE 3000/tcp 40000-40001/udp 40000-40001/tcp 3478/tcp 3478/udp
 # Liveness (/healthz), asked the way a published port reaches Parley; HTTPS when TLS_CERT is set.
 # Podman keeps this only with `podman build --format docker` (its default OCI format drops it).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]

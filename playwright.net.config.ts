@@ -11,7 +11,7 @@ export default defineConfig({
   globalSetup: './test/net/global-setup.ts',
   globalTeardown: './test/net/global-setup.ts',
   timeout: 120_000,
-  globalTimeout: 10 * 60_000,
+  globalTimeout: 15 * 60_000,
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,

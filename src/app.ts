@@ -30,6 +30,7 @@ import { RedisRoomStateStore } from './store/RedisRoomStateStore.ts';
 import type { RoomStateStore } from './store/RoomStateStore.ts';
 import type { Services } from './services.ts';
 import { TIMEOUTS } from './timeouts.ts';
+import { startTurn, type RunningTurn } from './turn/startTurn.ts';
 
 export interface Parley {
   config: Config;
@@ -83,6 +84,14 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     await store.close();
     throw error;
   }
+  let turn: RunningTurn | undefined;
+  try {
+    turn = await startTurn(config, announced.address, log);
+  } catch (error) {
+    await pool.close();
+    await store.close();
+    throw error;
+  }
   const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, spreadSlack: tuning.spreadSlack, log });
   const metrics = new Metrics(registry, pool);
   // A call that ends takes its chat, lock and admissions with it (a restart keeps them: no 'empty' close).
@@ -101,7 +110,7 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
   const statsHistory = config.adminToken ? new StatsHistory(registry, pool).start() : undefined;
   logPresence(registry, log, config.nodeId);
   const webhooks = config.webhook ? new Webhooks({ ...config.webhook, log }).follow(registry) : undefined;
-  const services: Services = { config, log, pool, registry, store, limits, tokens, metrics, clients, guesses, seats, moderation, statsHistory };
+  const services: Services = { config, log, pool, registry, store, limits, tokens, metrics, clients, guesses, seats, moderation, statsHistory, turn: turn?.settings };
   const handler = createRequestHandler(services);
   const onRequest: http.RequestListener = (req, res) => {
     handler(req, res).catch((error) => {
@@ -122,6 +131,9 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
+  }).catch(async (error) => {
+    await turn?.close();
+    throw error;
   });
   let metricsListener;
   try {
@@ -130,6 +142,7 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     httpServer.close();
     await pool.close();
     await store.close();
+    await turn?.close();
     throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port}: ${(error as Error).message}`);
   }
   const address = httpServer.address() as AddressInfo;
@@ -152,6 +165,7 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
       await settlesWithin(signalingClosed, TIMEOUTS.shutdownStepMs);
       await pool.close();
       await store.close();
+      await turn?.close();
       limiterRedis?.disconnect();
       await webhooksFlushed;
     })());

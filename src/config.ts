@@ -52,6 +52,26 @@ export interface Config {
   webhook: { url: string; secret: string } | undefined;
   /** This server's name in logs: NODE_ID, else the host name. */
   nodeId: string;
+  /** TURN relay (TURN_SECRET): credentials for browsers, and coturn when Parley runs it; undefined: off. */
+  turn: TurnConfig | undefined;
+}
+
+/** TURN_*: the relay for networks that let only TCP/TLS on port 443 out (README "Connect from anywhere"). */
+export interface TurnConfig {
+  secret: string;
+  /** turn:/turns: URLs handed to browsers; undefined: made from the announced address and TURN_PORT. */
+  urls: string[] | undefined;
+  /** How long minted credentials stay valid (renewed on every join and ICE restart). */
+  ttlSeconds: number;
+  /** `coturn`: Parley starts coturn itself; `external`: a TURN server of your own checks the same secret. */
+  server: 'coturn' | 'external';
+  /** coturn's port: UDP and TCP, and TLS on the same port when a certificate is given. */
+  port: number;
+  tls: { cert: string; key: string } | undefined;
+  /** The local address coturn relays from; undefined: RTC_LISTEN_IP when specific, else the first interface address. */
+  relayIp: string | undefined;
+  /** Allocations one username may hold, all users together, and bytes per second per allocation (0: no cap). */
+  quotas: { user: number; total: number; maxBps: number };
 }
 
 export class ConfigError extends Error {
@@ -64,6 +84,11 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A TURN server URL as RTCIceServer.urls takes it: turn: or turns:, a host, an optional port and transport. */
+export function isTurnUrl(url: string): boolean {
+  return /^turns?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/.test(url);
+}
 
 /** A shared secret (ADMIN_TOKEN, API_KEY, WEBHOOK_SECRET): at least 16 characters, never echoed into a message. */
 const secret = (name: string) =>
@@ -123,6 +148,26 @@ const envSchema = z
     WEBHOOK_URL: variable<string | undefined>('WEBHOOK_URL', undefined, 'must be an http:// or https:// URL', (raw) => (/^https?:\/\/[^\s]+$/.test(raw) && URL.canParse(raw) ? raw : undefined)),
     WEBHOOK_SECRET: secret('WEBHOOK_SECRET'),
     NODE_ID: text.transform((raw) => raw ?? os.hostname()),
+    TURN_SECRET: secret('TURN_SECRET'),
+    TURN_URLS: text.transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const urls = raw.split(',').map((u) => u.trim()).filter(Boolean);
+      for (const url of urls.filter((u) => !isTurnUrl(u))) {
+        ctx.addIssue({ code: 'custom', message: `TURN_URLS entry ${JSON.stringify(url)} must look like turn:203.0.113.7:443?transport=tcp or turns:turn.example.com:443?transport=tcp`, continue: true });
+      }
+      return urls.length > 0 ? urls : undefined;
+    }),
+    TURN_TTL_SECONDS: variable('TURN_TTL_SECONDS', 12 * 3600, 'must be a whole number of seconds between 300 and 604800 (7 days)', within(300, 604_800)),
+    TURN_SERVER: variable<'coturn' | 'external'>('TURN_SERVER', 'coturn', 'must be coturn (Parley starts coturn) or external (your own TURN server with the same secret)', (raw) =>
+      raw === 'coturn' || raw === 'external' ? raw : undefined,
+    ),
+    TURN_PORT: port('TURN_PORT', 3478),
+    TURN_TLS_CERT: optional,
+    TURN_TLS_KEY: optional,
+    TURN_RELAY_IP: ip('TURN_RELAY_IP', undefined),
+    TURN_USER_QUOTA: count('TURN_USER_QUOTA', 12),
+    TURN_TOTAL_QUOTA: count('TURN_TOTAL_QUOTA', 1200),
+    TURN_MAX_BPS: count('TURN_MAX_BPS', 1_250_000),
   })
   // Rules across variables; they run even when single variables failed, so every problem is reported.
   .superRefine(
@@ -131,6 +176,21 @@ const envSchema = z
       if (env.RTC_PORT + env.WORKERS - 1 > 65535) ctx.addIssue({ code: 'custom', message: `RTC_PORT=${env.RTC_PORT} with WORKERS=${env.WORKERS} would need ports above 65535` });
       if (env.PROXY_PROTOCOL && env.TRUST_PROXY === false) {
         ctx.addIssue({ code: 'custom', message: 'PROXY_PROTOCOL=true needs TRUST_PROXY: the address of the proxy that sends the PROXY header (e.g. TRUST_PROXY=127.0.0.1)' });
+      }
+      if (env.TURN_SECRET === undefined) {
+        for (const name of ['TURN_URLS', 'TURN_TLS_CERT', 'TURN_RELAY_IP'] as const) {
+          if (env[name] !== undefined) ctx.addIssue({ code: 'custom', message: `${name} needs TURN_SECRET (the secret TURN credentials are signed with, e.g. openssl rand -hex 24)` });
+        }
+      } else if (env.TURN_SERVER === 'external' && env.TURN_URLS === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'TURN_SERVER=external needs TURN_URLS: the turn:/turns: URLs of your TURN server' });
+      } else if (env.TURN_SERVER === 'coturn' && env.TURN_URLS?.some((url) => url.startsWith('turns:')) && !env.TURN_TLS_CERT && !env.TLS_CERT) {
+        ctx.addIssue({ code: 'custom', message: 'TURN_URLS has turns: URLs, but coturn has no certificate for TLS: set TURN_TLS_CERT and TURN_TLS_KEY (or TLS_CERT and TLS_KEY)' });
+      }
+      if ((env.TURN_TLS_CERT === undefined) !== (env.TURN_TLS_KEY === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'TURN_TLS_CERT and TURN_TLS_KEY must be set together (paths to the PEM certificate chain and private key for TURN over TLS)' });
+      }
+      for (const [name, file] of [['TURN_TLS_CERT', env.TURN_TLS_CERT], ['TURN_TLS_KEY', env.TURN_TLS_KEY]] as const) {
+        if (file !== undefined && !fs.existsSync(file)) ctx.addIssue({ code: 'custom', message: `${name}=${JSON.stringify(file)}: no such file` });
       }
       if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
         ctx.addIssue({ code: 'custom', message: 'TLS_CERT and TLS_KEY must be set together (paths to the PEM certificate chain and private key)' });
@@ -176,6 +236,19 @@ const envSchema = z
       apiKey: env.API_KEY,
       webhook: env.WEBHOOK_URL && env.WEBHOOK_SECRET ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET } : undefined,
       nodeId: env.NODE_ID,
+      turn: env.TURN_SECRET
+        ? {
+            secret: env.TURN_SECRET,
+            urls: env.TURN_URLS,
+            ttlSeconds: env.TURN_TTL_SECONDS,
+            server: env.TURN_SERVER,
+            port: env.TURN_PORT,
+            // TURN over TLS: its own certificate, else Parley's own (TLS_CERT/TLS_KEY).
+            tls: env.TURN_TLS_CERT && env.TURN_TLS_KEY ? { cert: env.TURN_TLS_CERT, key: env.TURN_TLS_KEY } : env.TLS_CERT && env.TLS_KEY ? { cert: env.TLS_CERT, key: env.TLS_KEY } : undefined,
+            relayIp: env.TURN_RELAY_IP,
+            quotas: { user: env.TURN_USER_QUOTA, total: env.TURN_TOTAL_QUOTA, maxBps: env.TURN_MAX_BPS },
+          }
+        : undefined,
     }),
   );
 

@@ -2,6 +2,7 @@ import type { StatsHistory } from './admin/history.ts';
 import type { Moderation } from './admin/Moderation.ts';
 import type { PasswordGuesses } from './auth/guessBudget.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
+import type { TurnSettings } from './auth/turnCredentials.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { WorkerPool } from './media/WorkerPool.ts';
@@ -36,4 +37,6 @@ export interface Services {
   readonly moderation: Moderation;
   /** The admin page's last 15 minutes; undefined while ADMIN_TOKEN is unset. */
   readonly statsHistory: StatsHistory | undefined;
+  /** TURN credentials are minted with these (TURN_SECRET); undefined: no relay is offered. */
+  readonly turn?: TurnSettings | undefined;
 }

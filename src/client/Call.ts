@@ -6,7 +6,7 @@ import { loadDevice } from './device.ts';
 import { LocalControls } from './LocalControls.ts';
 import type { LocalTracks } from './localMedia.ts';
 import { mark } from './marks.ts';
-import { MediaSession, type SessionStats } from './MediaSession.ts';
+import { MediaSession, type RelayHooks, type SessionStats } from './MediaSession.ts';
 import { failureCode, SignalingClient } from './SignalingClient.ts';
 import { upsertParticipant, type RoomState } from './roomStore.ts';
 import { qualityOfScores, qualityOfUplink } from './quality.ts';
@@ -53,6 +53,16 @@ export class Call {
   #videoCodec = 'video/VP8';
   /** What the page's video tiles need, as last measured (each new session starts from it). */
   #tileNeeds: TileNeeds | undefined;
+  /** A direct attempt failed in this call and the relay worked: later joins start relay-only. */
+  #relayOnly = false;
+  readonly #relay: RelayHooks = {
+    only: () => this.#relayOnly,
+    fallback: () => {
+      this.#relayOnly = true;
+      this.view.relayFallback();
+    },
+    path: (_direction, path) => this.view.mediaPath(path),
+  };
 
   constructor(state: RoomState) {
     this.state = state;
@@ -179,7 +189,7 @@ export class Call {
     // Pipelined: the server handles the join first, then the requests that need it.
     const joining = this.#signaling.request('joinRoom', { roomId, userId: localUserId, userName: this.#userName, reclaimSecret: this.#reclaimSecret, password, token, hostKey, videoCodecs: this.#decodable });
     const device = this.#device ?? this.#loadDevice(this.#signaling.request('getRouterRtpCapabilities', { roomId }).then((r) => r.rtpCapabilities));
-    const session = new MediaSession(this.#signaling, roomId, device, this.view);
+    const session = new MediaSession(this.#signaling, roomId, device, this.view, this.#relay);
     void session.setVideoCodec(this.#videoCodec);
     this.#session = session;
     if (this.#tileNeeds) session.setTileNeeds(this.#tileNeeds);
@@ -268,6 +278,11 @@ export class Call {
   setTileNeeds(needs: TileNeeds): void {
     this.#tileNeeds = needs;
     this.#session?.setTileNeeds(needs);
+  }
+
+  /** Diagnostics and tests: how each transport reaches the server now (relay or not). */
+  paths(): Promise<Awaited<ReturnType<MediaSession['paths']>>> {
+    return this.#session?.paths() ?? Promise.resolve({});
   }
 
   /** Numbers for diagnostics and tests. */

@@ -1,15 +1,26 @@
 import type { Device, types } from 'mediasoup-client';
 import type { ProducerInfo, ReplyOf, RequestName, RequestOf } from '../signaling/protocol.ts';
+import { selectedLocalCandidate, type LocalCandidate } from './connectivityDiagnosis.ts';
 import { mark } from './marks.ts';
 import { keepResolution, produceOptions, type Source } from './sending.ts';
 import { collectStats, type SessionStats } from './sessionStats.ts';
 import type { SignalingClient } from './SignalingClient.ts';
-import { openTransport, type Direction } from './transport.ts';
+import { openTransport, type Direction, type MediaPath } from './transport.ts';
 import { spatialLayersOf, wishFor, type ConsumerWish, type TileNeeds } from './videoDemand.ts';
 
 export type { Source } from './sending.ts';
 export type { SessionStats } from './sessionStats.ts';
-export type { Direction } from './transport.ts';
+export type { Direction, MediaPath } from './transport.ts';
+
+/** The TURN relay across the joins of a call: whether to start relay-only, and what happened. */
+export interface RelayHooks {
+  /** An earlier transport of this call needed the relay: start relay-only. */
+  only(): boolean;
+  /** A direct attempt failed; the transport now retries through the relay. */
+  fallback(direction: Direction): void;
+  /** A transport connected, directly or through the relay. */
+  path(direction: Direction, path: MediaPath): void;
+}
 
 /** One remote producer this session consumes. `source` says which tile or sound it belongs to. */
 export interface RemoteMedia {
@@ -70,7 +81,7 @@ export class MediaSession {
   #needs: TileNeeds | undefined;
   #closed = false;
 
-  constructor(signaling: SignalingClient, roomId: string, device: Promise<Device>, listener: MediaSessionListener) {
+  constructor(signaling: SignalingClient, roomId: string, device: Promise<Device>, listener: MediaSessionListener, relay?: RelayHooks) {
     this.#signaling = signaling;
     this.roomId = roomId;
     this.#device = device;
@@ -85,6 +96,13 @@ export class MediaSession {
         isClosed: () => this.#closed || !signaling.connected,
         onState: (state) => {
           if (!this.#closed) listener.transportState(direction, state);
+        },
+        relayOnly: () => relay?.only() ?? false,
+        onRelayFallback: () => {
+          if (!this.#closed) relay?.fallback(direction);
+        },
+        onPath: (path) => {
+          if (!this.#closed) relay?.path(direction, path);
         },
       });
     this.#transports = { recv: open('recv'), send: open('send') };
@@ -337,6 +355,16 @@ export class MediaSession {
     this.#closed = true;
     this.#producers.clear();
     for (const transport of Object.values(this.#transports)) void transport.then((t) => t.close(), () => {});
+  }
+
+  /** Diagnostics and tests: how each transport reaches the server now (our end of the pair in use). */
+  async paths(): Promise<Partial<Record<Direction, LocalCandidate>>> {
+    const paths: Partial<Record<Direction, LocalCandidate>> = {};
+    for (const [direction, transport] of Object.entries(this.#transports) as [Direction, Promise<types.Transport>][]) {
+      const local = await transport.then(async (t) => selectedLocalCandidate(await t.getStats()), () => undefined);
+      if (local) paths[direction] = local;
+    }
+    return paths;
   }
 
   /** Numbers for diagnostics and tests: what each consumer has received, what each producer sent. */

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { Direction, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
+import type { Direction, MediaPath, MediaSessionListener, RemoteMedia } from './MediaSession.ts';
 import { addNotice, clearNotice, removeParticipant, updateParticipantTracks, upsertParticipant, type RoomState } from './roomStore.ts';
 import type { Quality } from './quality.ts';
 import { addChatMessage, REACTION_MS, setHand, setLobby, setRole, showReaction } from './social.ts';
@@ -24,6 +24,8 @@ export const NOTICES = {
   denied: 'A host did not let you in to this call.',
   locked: 'A host locked the call: new people wait until a host lets them in.',
   weakUplink: 'Your connection is weak: the others may see and hear you poorly.',
+  relayFallback: 'A direct connection to the media server did not work. Trying again through the relay server…',
+  relayed: 'Your network blocks direct connections to the media server, so this call goes through the relay server. It works, with a little more delay.',
 } as const;
 
 /**
@@ -158,6 +160,17 @@ export class CallView implements MediaSessionListener {
   transportState(direction: Direction, state: types.ConnectionState): void {
     if (state === 'connected') clearNotice(this.state, `media-${direction}`);
     if (state === 'failed') addNotice(this.state, `media-${direction}`, 'error', NOTICES.mediaBlocked, CONNECTIVITY_LINK);
+  }
+
+  /** A transport's direct attempt failed: it retries through the TURN relay on its own. */
+  relayFallback(): void {
+    addNotice(this.state, 'relay', 'info', NOTICES.relayFallback);
+  }
+
+  /** A transport connected: through the relay (said once, in plain words), or directly. */
+  mediaPath(path: MediaPath): void {
+    this.state.mediaPath = path === 'relay' || this.state.mediaPath === 'relay' ? 'relay' : 'direct';
+    if (path === 'relay') addNotice(this.state, 'relay', 'info', NOTICES.relayed, CONNECTIVITY_LINK);
   }
 
   #play(remote: RemoteMedia): void {

@@ -1,12 +1,13 @@
 import { Device, type types } from 'mediasoup-client';
 import type { IceCandidate, ReplyOf, RequestName, RequestOf } from '../signaling/protocol.ts';
-import { CONNECT_TIMEOUT_MS, diagnose, insecureAdvice, selectedPath, type Report, type SelectedPath } from './connectivityDiagnosis.ts';
+import { CONNECT_TIMEOUT_MS, diagnose, insecureAdvice, selectedLocalCandidate, selectedPath, type PathName, type PathResult, type Report, type SelectedPath } from './connectivityDiagnosis.ts';
 import { RequestError, SignalingClient } from './SignalingClient.ts';
 
 /**
  * The connection check itself: opens a private probe room (joinProbe) with the ordinary signaling
- * protocol, sends a canvas video track over one WebRTC transport (no camera permission needed), and
- * reports which path ICE picked (UDP, TCP or none) together with the candidates the server announces.
+ * protocol and tests UDP, TCP and the TURN relay each on its own against its one WebRTC transport
+ * (a canvas video track: no camera permission needed). It reports which paths work, which one a call
+ * will use, and the candidates the server announces.
  */
 
 const REQUEST_TIMEOUT_MS = 8_000;
@@ -58,7 +59,51 @@ export interface CheckOutcome {
   report: Report;
   announced: IceCandidate[];
   selected?: SelectedPath;
+  /** Each path tested on its own: UDP, TCP and (when the server offers one) the TURN relay. */
+  paths: PathResult[];
   elapsedMs: number;
+}
+
+/** How often a path under test is looked at. */
+const POLL_MS = 250;
+
+/**
+ * One path tested on its own, with a browser connection of its own to the probe's one server
+ * transport: only the server's UDP (or TCP) candidates, or only relay candidates through the TURN
+ * servers the server offers. What counts is ICE: a candidate pair that got answers (the media
+ * server is ICE-lite and answers every path that reaches it). Nothing is sent to the server for
+ * these connections (no DTLS connect, no producer): the test pattern is only there so the browser
+ * negotiates and starts ICE.
+ */
+async function testPath(device: Device, params: ReplyOf<'createWebRtcTransport'>, path: PathName, track: MediaStreamTrack, cleanup: (() => void)[]): Promise<PathResult> {
+  const iceCandidates = params.iceCandidates.filter((c) => (path === 'tcp' ? c.protocol === 'tcp' : c.protocol === 'udp'));
+  if (iceCandidates.length === 0) return { path, state: 'blocked' };
+  const transport = device.createSendTransport({
+    id: params.id,
+    iceParameters: params.iceParameters,
+    iceCandidates,
+    dtlsParameters: params.dtlsParameters,
+    iceServers: path === 'relay' ? (params.iceServers ?? []) : [],
+    iceTransportPolicy: path === 'relay' ? 'relay' : 'all',
+  });
+  cleanup.unshift(() => transport.close());
+  transport.on('connect', (_parameters, callback) => callback());
+  // Any id: the server never hears of this producer (and crypto.randomUUID needs a secure context).
+  transport.on('produce', (_parameters, callback) => callback({ id: `probe-${path}-${Date.now()}` }));
+  const deadline = performance.now() + CONNECT_TIMEOUT_MS;
+  const copy = track.clone();
+  cleanup.push(() => copy.stop());
+  await withTimeout(transport.produce({ track: copy, stopTracks: false, encodings: [{ maxBitrate: 150_000 }], appData: { type: 'probe' } }), REQUEST_TIMEOUT_MS, 'Sending the test video');
+  while (performance.now() < deadline && !transport.closed) {
+    const stats = await transport.getStats();
+    const selected = selectedPath(stats);
+    if (selected) {
+      const local = selectedLocalCandidate(stats);
+      if (path !== 'relay' || local?.type === 'relay') return { path, state: 'ok', selected, relay: path === 'relay' ? local : undefined };
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return { path, state: 'blocked' };
 }
 
 export async function runCheck(progress: CheckProgress): Promise<CheckOutcome> {
@@ -66,8 +111,9 @@ export async function runCheck(progress: CheckProgress): Promise<CheckOutcome> {
   const secure = window.isSecureContext;
   const pageHost = location.hostname;
   let announced: IceCandidate[] = [];
+  let paths: PathResult[] = [];
   const cleanup: (() => void)[] = [];
-  const done = (report: Report, selected?: SelectedPath): CheckOutcome => ({ report, announced, selected, elapsedMs: Math.round(performance.now() - started) });
+  const done = (report: Report, selected?: SelectedPath): CheckOutcome => ({ report, announced, selected, paths, elapsedMs: Math.round(performance.now() - started) });
   const failed = (detail: string, advice: string[]): CheckOutcome =>
     done({ outcome: 'error', headline: 'Could not run the check', detail, advice: secure ? advice : [...advice, insecureAdvice()] });
 
@@ -107,40 +153,20 @@ export async function runCheck(progress: CheckProgress): Promise<CheckOutcome> {
 
     const params = await request('createWebRtcTransport', { roomId, producing: true, consuming: false });
     announced = params.iceCandidates;
-    progress('Opening a test connection to the media server\u2026');
-    const transport = device.createSendTransport(params);
-    cleanup.unshift(() => transport.close());
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
-    });
-    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(({ producerId }) => callback({ id: producerId }), errback);
-    });
-    const settled = new Promise<types.ConnectionState | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), CONNECT_TIMEOUT_MS);
-      transport.on('connectionstatechange', (state) => {
-        if (state === 'connected' || state === 'failed') {
-          clearTimeout(timer);
-          resolve(state);
-        }
-      });
-    });
+    const relayOffered = (params.iceServers ?? []).length > 0;
+    progress(relayOffered ? 'Testing UDP, TCP and the relay server, each on its own\u2026' : 'Testing UDP and TCP to the media server, each on its own\u2026');
 
     const pattern = testPattern();
     cleanup.push(pattern.stop);
-    await withTimeout(transport.produce({ track: pattern.track, stopTracks: false, encodings: [{ maxBitrate: 150_000 }], appData: { type: 'probe' } }), REQUEST_TIMEOUT_MS, 'Sending the test video');
+    const tested: PathName[] = relayOffered ? ['udp', 'tcp', 'relay'] : ['udp', 'tcp'];
+    paths = await Promise.all(tested.map((path) => testPath(device, params, path, pattern.track, cleanup)));
+    if (!relayOffered) paths.push({ path: 'relay', state: 'not-offered' });
+    const relayUrls = (params.iceServers ?? []).flatMap((server) => server.urls);
 
-    const state = await settled;
-    if (state !== 'connected') return done(diagnose({ outcome: 'none', announced, pageHost, secure }));
-
-    // Read the pair in use; give ICE a moment in case it settles on a better pair right after connecting.
-    let selected = selectedPath(await transport.getStats());
-    if (selected?.protocol !== 'udp') {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      selected = selectedPath(await transport.getStats()) ?? selected;
-    }
-    const outcome = selected?.protocol === 'udp' ? 'udp' : selected?.protocol === 'tcp' ? 'tcp' : 'connected';
-    return done(diagnose({ outcome, selected, announced, pageHost, secure }), selected);
+    // What a call will use: the best path that works (a call tries them all at once and ICE picks).
+    const best = (['udp', 'tcp', 'relay'] as const).map((name) => paths.find((p) => p.path === name && p.state === 'ok')).find((p) => p !== undefined);
+    const outcome = best?.path ?? 'none';
+    return done(diagnose({ outcome, selected: best?.selected, relay: best?.relay, paths, relayUrls, announced, pageHost, secure }), best?.selected);
   } catch (error) {
     const message = error instanceof CheckFailed ? error.message : `Something went wrong: ${(error as Error).message}.`;
     return failed(message, ['Reload the page to try again. If it keeps failing, the server log says more.']);
@@ -154,4 +180,3 @@ export async function runCheck(progress: CheckProgress): Promise<CheckOutcome> {
     }
   }
 }
-

@@ -138,6 +138,7 @@ function callPage() {
       (window as unknown as { parley: unknown }).parley = {
         state,
         stats: () => call.stats(),
+        paths: () => call.paths(),
         /** A raw request as this page's session (diagnostics and tests): the reply, or {error, code}. */
         request: (event: RequestName, payload: never) => call.request(event, payload).catch((error: { message: string; code?: string }) => ({ error: error.message, code: error.code })),
         socketId: () => call.socketId,

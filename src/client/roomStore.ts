@@ -93,6 +93,8 @@ export interface RoomState {
   entry: 'open' | 'lobby' | 'denied';
   /** A host asked us to unmute. */
   unmuteAsked: boolean;
+  /** How our media reaches the server: directly, or through the TURN relay (null until connected). */
+  mediaPath: 'direct' | 'relay' | null;
 }
 
 export const tileKey = (userId: string, source: VideoSource) => `${userId}:${source}`;
@@ -123,6 +125,7 @@ export function createRoomState(roomId: string, localUserId: string): RoomState 
     lastSpoke: Object.create(null) as Record<string, number>,
     pageSize: 0,
     gridPage: 0,
+    mediaPath: null,
     chat: [],
     chatUnread: 0,
     panel: null,

@@ -1,7 +1,8 @@
 import type { types } from 'mediasoup';
 import type { Peer, TransportAppData } from '../rooms/Peer.ts';
 import type { PeerLimits } from '../rooms/RoomPolicy.ts';
-import type { Handlers } from './context.ts';
+import { mintTurnCredentials } from '../auth/turnCredentials.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { UserError } from './errors.ts';
 
 function ownTransport(peer: Peer, transportId: string): types.WebRtcTransport<TransportAppData> {
@@ -20,6 +21,12 @@ function ownConsumer(peer: Peer, consumerId: string): types.Consumer {
   const consumer = peer.consumers.get(consumerId);
   if (!consumer) throw new UserError('not_found', 'unknown consumerId');
   return consumer;
+}
+
+/** With TURN configured: the relay, with credentials for this participant (renewed on every call). */
+function iceServersFor(ctx: RequestContext, peer: Peer): { iceServers?: ReturnType<typeof mintTurnCredentials>[] } {
+  const turn = ctx.services.turn;
+  return turn ? { iceServers: [mintTurnCredentials(turn, peer.userId)] } : {};
 }
 
 /** Spatial and temporal layers a consumer's producer sends (from its scalability mode, e.g. L3T3). */
@@ -95,6 +102,7 @@ export const mediaHandlers: Handlers<MediaRequest> = {
         iceParameters: transport.iceParameters,
         iceCandidates: transport.iceCandidates,
         dtlsParameters: transport.dtlsParameters,
+        ...iceServersFor(ctx, peer),
       };
     } finally {
       release();
@@ -217,7 +225,7 @@ export const mediaHandlers: Handlers<MediaRequest> = {
     const { peer } = ctx.session.joined();
     const transport = ownTransport(peer, transportId);
     const iceParameters = await media('restartIce', () => transport.restartIce());
-    return { iceParameters };
+    return { iceParameters, ...iceServersFor(ctx, peer) };
   },
 
   async producerClosed(ctx, { producerId }) {

@@ -11,6 +11,12 @@ export type RtpParameters = types.RtpParameters;
 export type DtlsParameters = types.DtlsParameters;
 export type IceParameters = types.IceParameters;
 export type IceCandidate = types.IceCandidate;
+/** A TURN relay for RTCConfiguration.iceServers, with time-limited credentials (see src/auth/turnCredentials.ts). */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
 export type MediaKind = 'audio' | 'video';
 export type AppData = Record<string, unknown>;
 
@@ -114,7 +120,8 @@ export interface Requests {
   createWebRtcTransport: {
     /** Either flag may be left out (false); with neither set the transport may both produce and consume. */
     request: { roomId: string; producing?: boolean; consuming?: boolean };
-    reply: { id: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters };
+    /** `iceServers`: only when the server offers a TURN relay (TURN_SECRET); fresh credentials each time. */
+    reply: { id: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters; iceServers?: IceServer[] };
   };
   connectWebRtcTransport: { request: { transportId: string; dtlsParameters: DtlsParameters }; reply: Record<string, never> };
   produce: {
@@ -133,7 +140,8 @@ export interface Requests {
     };
   };
   resumeConsumer: { request: { consumerId: string }; reply: Record<string, never> };
-  restartIce: { request: { transportId: string }; reply: { iceParameters: IceParameters } };
+  /** `iceServers` (with TURN): renewed credentials, for the browser's updateIceServers before it restarts. */
+  restartIce: { request: { transportId: string }; reply: { iceParameters: IceParameters; iceServers?: IceServer[] } };
   /**
    * The caller closes one of its own producers. It shares its name with the `producerClosed` event
    * (someone else's producer ended) on purpose: both mean "this producer is gone", and the names

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -192,7 +193,13 @@ describe('Dockerfile, run step by step outside Docker', () => {
     for (const pkg of ['python3', 'python3-pip', 'make', 'g++']) assert.match(apt.args, new RegExp(`\\s${pkg.replace(/\+/g, '\\+')}(\\s|$)`), pkg);
     assert.ok(!all(buildStage, 'RUN').some((i) => /^\s*apt-get\b/.test(i.args)), 'no unconditional apt-get step: the toolchain is only for when the prebuilt worker cannot be used');
     assert.match(apt.args, /\bnpm ci\b/, 'the toolchain is installed by the npm ci step, on its failure');
-    assert.equal(all(runtimeStage, 'RUN').filter((i) => /\bapt-get\b/.test(i.args)).length, 0, 'no build tools in the runtime stage');
+    // The runtime stage installs coturn (the TURN relay Parley starts with TURN_SECRET) and nothing else.
+    const runtimeApt = all(runtimeStage, 'RUN').filter((i) => /\bapt-get\b/.test(i.args));
+    assert.equal(runtimeApt.length, 1, 'one package step in the runtime stage');
+    const installed = /apt-get install\s+(?:-\S+\s+)*([^&;]+)/.exec(runtimeApt[0]!.args)?.[1]?.trim().split(/\s+/);
+    assert.deepEqual(installed, ['coturn'], 'no build tools in the runtime stage: coturn only');
+    assert.match(runtimeApt[0]!.args, /--no-install-recommends/);
+    assert.match(runtimeApt[0]!.args, /rm -rf \/var\/lib\/apt\/lists/);
 
     assert.equal(stageEnv(runtimeStage).NODE_ENV, 'production');
     assert.equal(last(runtimeStage, 'USER')?.args, 'node', 'runs as the image\'s non-root node user');
@@ -207,7 +214,7 @@ describe('Dockerfile, run step by step outside Docker', () => {
     assert.deepEqual(copiedBefore.sort(), ['package-lock.json', 'package.json'], 'only the package files are copied before npm ci');
   });
 
-  test('EXPOSE covers PORT and the media ports RTC_PORT..RTC_PORT+WORKERS-1 on UDP and TCP', () => {
+  test('EXPOSE covers PORT, the media ports RTC_PORT..RTC_PORT+WORKERS-1 on UDP and TCP, and TURN_PORT', () => {
     const env = stageEnv(runtimeStage);
     const exposed = new Set(all(runtimeStage, 'EXPOSE').flatMap((i) => [...parseExpose(i.args)]));
     const port = Number(env.PORT ?? 3000);
@@ -216,6 +223,9 @@ describe('Dockerfile, run step by step outside Docker', () => {
     const workers = Number(env.WORKERS);
     const expected = [`${port}/tcp`];
     for (let i = 0; i < workers; i++) expected.push(`${rtcPort + i}/udp`, `${rtcPort + i}/tcp`);
+    // The TURN relay's port (used with TURN_SECRET): TCP (and TLS) and UDP.
+    assert.ok(env.TURN_PORT, 'TURN_PORT is fixed in the image');
+    expected.push(`${env.TURN_PORT}/tcp`, `${env.TURN_PORT}/udp`);
     assert.deepEqual([...exposed].sort(), expected.sort());
   });
 
@@ -311,7 +321,7 @@ describe('Dockerfile, run step by step outside Docker', () => {
     for (const absent of ['test', 'package-lock.json', 'build.mjs', 'tsconfig.json']) assert.ok(!fs.existsSync(host(state, absent)), `${absent} is not`);
   });
 
-  test('runtime: the CMD serves as a non-root user, the HEALTHCHECK passes, SIGTERM exits 0', { timeout: 2 * 60_000 }, async (t) => {
+  test('runtime: the CMD serves as a non-root user with coturn beside it (TURN_SECRET), the HEALTHCHECK passes, SIGTERM exits 0 and ends coturn', { timeout: 2 * 60_000 }, async (t) => {
     const state = states.get(String(stages.length - 1));
     assert.ok(state, 'the runtime stage was assembled');
     assert.notEqual(state.user ?? 'root', 'root');
@@ -338,6 +348,11 @@ describe('Dockerfile, run step by step outside Docker', () => {
     const rtcPort = await freePortRange(1);
     let port = rtcPort;
     while (port === rtcPort) port = await freePortRange(1);
+    let turnPort = port;
+    while (turnPort === port || turnPort === rtcPort) turnPort = await freePortRange(1);
+    // With TURN_SECRET, Parley starts coturn next to itself (CI installs Debian's coturn, as the image does).
+    const turnserver = ['/usr/bin/turnserver', '/usr/local/bin/turnserver'].find((file) => fs.existsSync(file));
+    assert.ok(turnserver, 'coturn is installed (Debian: apt-get install coturn; .ci/run does), as in the image');
     const env: NodeJS.ProcessEnv = {
       // As in the container: the image's PATH (node first) and a HOME of the user's own.
       PATH: [tools, '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(path.delimiter),
@@ -351,6 +366,8 @@ describe('Dockerfile, run step by step outside Docker', () => {
       RTC_LISTEN_IP: '127.0.0.1',
       ANNOUNCED_IP: '127.0.0.1',
       MEDIASOUP_WORKER_BIN: workerBin,
+      TURN_SECRET: 'container-test-turn-secret-0123',
+      TURN_PORT: String(turnPort),
     };
     const cwd = path.join(state.rootfs, state.workdir);
     const healthcheck = parseHealthcheck(last(runtimeStage, 'HEALTHCHECK')!.args);
@@ -406,6 +423,21 @@ describe('Dockerfile, run step by step outside Docker', () => {
       assert.notEqual(uid, '0', 'Parley runs as a non-root user');
       if (nobody) assert.equal(Number(uid), nobody.uid);
 
+      // coturn runs, as the same non-root user, relaying only to the announced address.
+      const coturnLine = entries.find((entry) => entry.msg === 'coturn (TURN relay) listening') as { port?: number; allowedPeers?: string[] } | undefined;
+      assert.ok(coturnLine, `coturn started:\n${output}`);
+      assert.equal(coturnLine.port, turnPort);
+      assert.deepEqual(coturnLine.allowedPeers, ['127.0.0.1']);
+      const coturnPids = execFileSync('pgrep', ['-P', String(server.pid), 'turnserver'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      assert.equal(coturnPids.length, 1, 'one coturn, a child of Parley');
+      const coturnUid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${coturnPids[0]}/status`, 'utf8'))?.[1];
+      assert.equal(coturnUid, uid, 'coturn runs as Parley\'s user');
+      const turnOpen = () => new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port: turnPort }, () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      });
+      assert.ok(await turnOpen(), 'TURN_PORT accepts connections');
+
       const base = `http://127.0.0.1:${port}`;
       await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { timeoutMs: 15_000, intervalMs: 200, what: '/readyz to be 200' });
       const page = await fetch(`${base}/`);
@@ -427,6 +459,11 @@ describe('Dockerfile, run step by step outside Docker', () => {
     server.kill('SIGTERM');
     const result = await Promise.race([exit, new Promise<'timeout'>((resolve) => setTimeout(resolve, 20_000, 'timeout'))]);
     assert.deepEqual(result, { code: 0, signal: null }, `SIGTERM: clean exit 0\n--- server output ---\n${output.slice(-6000)}`);
+    // coturn went with it.
+    await waitFor(async () => !(await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: turnPort }, () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    })), { timeoutMs: 10_000, intervalMs: 100, what: 'coturn to stop with Parley' });
   });
 });
 
@@ -467,7 +504,9 @@ describe('compose.yaml', () => {
     const workers = Number(env.WORKERS ?? image.WORKERS);
     const port = Number(env.PORT ?? image.PORT ?? 3000);
     const published = new Set<string>();
-    for (const entry of parley.ports ?? []) {
+    for (const raw of parley.ports ?? []) {
+      // "${TURN_PORT:-3478}:${TURN_PORT:-3478}/tcp": compose's default stands for the variable.
+      const entry = raw.replace(/\$\{\w+:-(\d+)\}/g, '$1');
       const match = /^(?:[\d.]+:)?(\d+(?:-\d+)?):(\d+(?:-\d+)?)(\/(?:tcp|udp))?$/.exec(entry);
       assert.ok(match, `port entry ${entry} is HOST:CONTAINER[/proto]`);
       assert.equal(match[1], match[2], `${entry}: same port numbers outside and inside (ICE announces the inside one)`);
@@ -475,6 +514,12 @@ describe('compose.yaml', () => {
     }
     const expected = [`${port}/tcp`];
     for (let i = 0; i < workers; i++) expected.push(`${rtcPort + i}/udp`, `${rtcPort + i}/tcp`);
+    // The TURN relay's port, the same number inside and out (TURN_PORT from .env, 3478 by default).
+    const turnPort = /^\$\{TURN_PORT:-(\d+)\}$/.exec(String(env.TURN_PORT ?? ''))?.[1];
+    assert.ok(turnPort, 'TURN_PORT comes from the environment, with a default');
+    expected.push(`${turnPort}/tcp`, `${turnPort}/udp`);
     assert.deepEqual([...published].sort(), expected.sort());
+    // TURN is on with TURN_SECRET from the environment (.env), off while it is blank.
+    assert.match(env.TURN_SECRET ?? '', /^\$\{TURN_SECRET:-\}$/);
   });
 });

@@ -135,7 +135,7 @@ async function callBetweenTwo(open: TestFixtures['open']): Promise<[Page, Page]>
 async function checkResult(page: Page) {
   await expect(page.getByRole('heading', { level: 1, name: 'Connection check' })).toBeVisible();
   const status = page.getByRole('status');
-  await expect(status).toHaveAttribute('data-outcome', /^(udp|tcp|connected|none|error)$/, { timeout: 25_000 });
+  await expect(status).toHaveAttribute('data-outcome', /^(udp|tcp|relay|connected|none|error)$/, { timeout: 25_000 });
   return status;
 }
 

@@ -3,17 +3,21 @@
  * namespace behind an nftables firewall, Chromium in another, joined by a veth pair.
  *
  *   [client ns]  10.77.0.2/24  p0 <==veth==> p0  10.77.0.1/24  [server ns: nft input policy drop]
+ *   [open ns]    10.77.0.3/24  p0 <==veth==> p1  (addOpenClient: a second browser, no firewall; then the
+ *                                                   server's p0 and p1 are ports of a bridge br0 that holds 10.77.0.1/24)
  *
  * Names carry the creating process id (`parleynet-<pid>-srv`), so concurrent runs never collide and a
  * later run can sweep what a killed run left behind (see sweepStale).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const SERVER_IP = '10.77.0.1';
 export const CLIENT_IP = '10.77.0.2';
+/** The second client namespace (addOpenClient). */
+export const OPEN_CLIENT_IP = '10.77.0.3';
 export const HTTP_PORT = 8080;
 export const RTC_PORT = 40000;
 export const ORIGIN = `http://${SERVER_IP}:${HTTP_PORT}`;
@@ -110,10 +114,14 @@ function serverNode(): string {
 export interface FirewallOptions {
   /** Accept UDP to the media port (else it is dropped and counted). */
   udp: boolean;
+  /** More TCP ports to accept (e.g. 443 for the TURN lab's proxy), each counted as "tcp-<port>". */
+  tcpPorts?: number[];
 }
 
 export interface ServerOptions {
   announcedIp?: string;
+  /** More environment for the server (TURN_*, TRUST_PROXY, …). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -126,8 +134,10 @@ export class NetLab {
   readonly id = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   readonly serverNs = `${this.id}-srv`;
   readonly clientNs = `${this.id}-cli`;
+  readonly openNs = `${this.id}-opn`;
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
   #servers = new Set<ChildProcess>();
+  #helpers = new Set<ChildProcess>();
   #destroyed = false;
   readonly #onExit = () => this.destroySync();
 
@@ -153,7 +163,8 @@ export class NetLab {
   }
 
   /** Input policy drop in the server namespace: loopback, replies, the HTTP port and the media port only. */
-  firewall({ udp }: FirewallOptions): void {
+  firewall(options: FirewallOptions): void {
+    const { udp } = options;
     const ruleset = `
 table inet parley_net
 delete table inet parley_net
@@ -163,6 +174,7 @@ table inet parley_net {
     iif "lo" accept
     ct state established,related accept
     tcp dport ${HTTP_PORT} accept
+${(options.tcpPorts ?? []).map((port) => `    tcp dport ${port} counter accept comment "tcp-${port}"`).join('\n')}
     tcp dport ${RTC_PORT} counter accept comment "media-tcp"
     udp dport ${RTC_PORT} counter ${udp ? 'accept' : 'drop'} comment "media-udp"
   }
@@ -171,11 +183,92 @@ table inet parley_net {
     run('ip', ['netns', 'exec', this.serverNs, 'nft', '-f', '-'], ruleset);
   }
 
-  /** Packets the firewall counted for a rule ("media-udp" or "media-tcp"). */
-  counter(comment: 'media-udp' | 'media-tcp'): number {
-    const out = run('ip', ['netns', 'exec', this.serverNs, 'nft', 'list', 'chain', 'inet', 'parley_net', 'input']);
+  /** Packets the firewall counted for a rule ("media-udp", "media-tcp" or "tcp-<port>"). */
+  counter(comment: string): number {
+    return this.#count(this.serverNs, 'input', comment);
+  }
+
+  #count(ns: string, chain: string, comment: string): number {
+    const out = run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 'parley_net', chain]);
     const line = out.split('\n').find((l) => l.includes(`comment "${comment}"`));
     return Number(/packets (\d+)/.exec(line ?? '')?.[1] ?? 0);
+  }
+
+  /**
+   * A network that lets only TCP to the server's port(s) `tcpPorts` out, as in many offices, hotels
+   * and schools: the client namespace's output policy drops everything else (counted as "dropped";
+   * what got out as "out-tcp-<port>").
+   */
+  restrictClient({ tcpPorts }: { tcpPorts: number[] }): void {
+    const ruleset = `
+table inet parley_net
+delete table inet parley_net
+table inet parley_net {
+  chain output {
+    type filter hook output priority filter; policy drop;
+    oif "lo" accept
+    ct state established,related accept
+${tcpPorts.map((port) => `    ip daddr ${SERVER_IP} tcp dport ${port} counter accept comment "out-tcp-${port}"`).join('\n')}
+    counter comment "dropped"
+  }
+}
+`;
+    run('ip', ['netns', 'exec', this.clientNs, 'nft', '-f', '-'], ruleset);
+  }
+
+  /** Packets the client namespace's firewall (restrictClient) counted for a rule. */
+  clientCounter(comment: string): number {
+    return this.#count(this.clientNs, 'output', comment);
+  }
+
+  /**
+   * A second client namespace with no firewall: the "open network". It shares the client's subnet
+   * through a bridge in the server namespace, so the server answers it from the address it
+   * announces (on a second subnet, a server bound to 0.0.0.0 would answer UDP from another address).
+   */
+  addOpenClient(): string {
+    const ns = this.openNs;
+    const srv = (...args: string[]) => run('ip', ['-n', this.serverNs, ...args]);
+    try {
+      run('ip', ['netns', 'add', ns]);
+      srv('link', 'add', 'br0', 'type', 'bridge');
+      srv('addr', 'del', `${SERVER_IP}/24`, 'dev', 'p0');
+      srv('link', 'set', 'p0', 'master', 'br0');
+      srv('link', 'add', 'p1', 'type', 'veth', 'peer', 'name', 'p0', 'netns', ns);
+      srv('link', 'set', 'p1', 'master', 'br0');
+      srv('link', 'set', 'p1', 'up');
+      srv('addr', 'add', `${SERVER_IP}/24`, 'dev', 'br0');
+      srv('link', 'set', 'br0', 'up');
+      run('ip', ['-n', ns, 'addr', 'add', `${OPEN_CLIENT_IP}/24`, 'dev', 'p0']);
+      run('ip', ['-n', ns, 'link', 'set', 'p0', 'up']);
+      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    } catch (error) {
+      deleteNamespace(ns);
+      throw error;
+    }
+    return ns;
+  }
+
+  /** Runs a command in a namespace to its end (15 s at most); its output. Throws when it fails. */
+  exec(ns: string, cmd: string, args: string[]): string {
+    return run('ip', ['netns', 'exec', ns, cmd, ...args]);
+  }
+
+  /** Runs a command in a namespace to its end, failing or not: its exit code and all it printed. */
+  execAny(ns: string, cmd: string, args: string[], timeoutMs = 30_000): { code: number | null; output: string } {
+    const result = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+    return { code: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\n[${result.error.message}]` : ''}` };
+  }
+
+  /** A long-running helper (a proxy, a UDP peer) in a namespace, ended with the lab. */
+  spawnIn(ns: string, cmd: string, args: string[]): { child: ChildProcess; output: () => string } {
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.#helpers.add(child);
+    child.once('exit', () => this.#helpers.delete(child));
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    return { child, output: () => output };
   }
 
   /** The real server (`node src/main.ts`) inside the server namespace; resolves once it listens. */
@@ -191,6 +284,7 @@ table inet parley_net {
       WORKERS: '1',
       LOG_LEVEL: 'info',
       EMPTY_ROOM_GRACE_MS: '1000',
+      ...options.env,
     };
     const nodeBin = serverNode();
     const child = spawn('ip', ['netns', 'exec', this.serverNs, nodeBin, 'src/main.ts'], {
@@ -250,10 +344,10 @@ table inet parley_net {
     this.#servers.delete(child);
   }
 
-  /** An executable Playwright can launch: Chromium, but inside the client namespace. */
-  chromiumWrapper(): string {
-    const file = path.join(this.tmp, 'chromium-in-netns.sh');
-    fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec '${this.clientNs}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
+  /** An executable Playwright can launch: Chromium, but inside the client namespace (or `ns`). */
+  chromiumWrapper(ns: string = this.clientNs): string {
+    const file = path.join(this.tmp, `chromium-in-${ns}.sh`);
+    fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec '${ns}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
     return file;
   }
 
@@ -266,13 +360,14 @@ table inet parley_net {
     if (this.#destroyed) return;
     this.#destroyed = true;
     process.off('exit', this.#onExit);
-    for (const child of this.#servers) {
+    for (const child of [...this.#servers, ...this.#helpers]) {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    deleteNamespace(this.openNs);
     deleteNamespace(this.clientNs);
     deleteNamespace(this.serverNs);
     fs.rmSync(this.tmp, { recursive: true, force: true });

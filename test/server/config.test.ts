@@ -19,7 +19,7 @@ test('valid values are taken', () => {
     { ...config, emptyRoomGraceMs: undefined, nodeId: undefined },
     { port: 8080, host: '127.0.0.1', rtcPort: 50000, rtcListenIp: '10.0.0.2', announcedIp: '203.0.113.7', workers: 3, redisUrl: 'redis://redis:6379', logLevel: 'debug', logFormat: 'auto', nodeId: undefined, adminToken: undefined, apiKey: undefined, webhook: undefined, emptyRoomGraceMs: undefined, tls: undefined, trustProxy: false, proxyProtocol: false, allowedOrigins: [], authSecret: undefined, authPublicKey: undefined, authAudience: undefined, authIssuer: undefined, authMaxTokenAgeSeconds: 86400,
       caps: { participantsPerRoom: 100, socketsPerAddress: 40, seatsPerAddress: 20 }, metrics: { port: undefined, host: '127.0.0.1', token: undefined },
-      rateLimits: { joinsPerMinute: 30, connectionsPerMinute: 60, requestsPer5s: 300, roomsPerMinute: 20, probesPerMinute: 10 } },
+      rateLimits: { joinsPerMinute: 30, connectionsPerMinute: 60, requestsPer5s: 300, roomsPerMinute: 20, probesPerMinute: 10 }, turn: undefined },
   );
 });
 
