@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { Peer, TransportAppData } from '../rooms/Peer.ts';
 import type { PeerLimits } from '../rooms/RoomPolicy.ts';
 import { mintTurnCredentials } from '../auth/turnCredentials.ts';
+import { keepDownlinkFloor } from '../media/downlinkFloor.ts';
 import type { Handlers, RequestContext } from './context.ts';
 import { UserError } from './errors.ts';
 
@@ -97,6 +98,7 @@ export const mediaHandlers: Handlers<MediaRequest> = {
         appData: { producing, consuming },
       });
       if (!peer.addTransport(transport)) throw new UserError('not_joined', 'left the room while the transport was being made');
+      if (consuming) keepDownlinkFloor(transport);
       return {
         id: transport.id,
         iceParameters: transport.iceParameters,
