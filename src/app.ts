@@ -31,6 +31,7 @@ import type { RoomStateStore } from './store/RoomStateStore.ts';
 import type { Services } from './services.ts';
 import { TIMEOUTS } from './timeouts.ts';
 import { startTurn, type RunningTurn } from './turn/startTurn.ts';
+import { NodeRegistry } from './cluster/NodeRegistry.ts';
 
 export interface Parley {
   config: Config;
@@ -88,6 +89,15 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
   try {
     turn = await startTurn(config, announced.address, log);
   } catch (error) {
+    await pool.close();
+    await store.close();
+    throw error;
+  }
+  let nodes: RegisteredNode | undefined;
+  try {
+    nodes = await registerNode(config, pool, log);
+  } catch (error) {
+    await turn?.close();
     await pool.close();
     await store.close();
     throw error;
@@ -163,6 +173,7 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
       metricsListener?.server.close();
       metricsListener?.server.closeAllConnections();
       await settlesWithin(signalingClosed, TIMEOUTS.shutdownStepMs);
+      await nodes?.leave();
       await pool.close();
       await store.close();
       await turn?.close();
@@ -171,6 +182,41 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     })());
 
   return { config, url, metricsUrl: metricsListener?.url, httpServer, metrics, pool, registry, store, signaling, announcedAddress: announced.address, close };
+}
+
+/**
+ * With Redis, this process is one node among those sharing it (NODE_ID): registered with a heartbeat
+ * and its media load, so the others see it live and notice when it dies.
+ */
+interface RegisteredNode {
+  registry: NodeRegistry;
+  /** Leaves the node set (a clean shutdown) and closes the connection. */
+  leave(): Promise<void>;
+}
+
+async function registerNode(config: Config, pool: WorkerPool, log: Logger): Promise<RegisteredNode | undefined> {
+  if (!config.redisUrl) return undefined;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: TIMEOUTS.redisCommandMs });
+  redis.on('error', () => {}); // a heartbeat that fails is reported below; ioredis reconnects
+  const nodes = new NodeRegistry({ redis, nodeId: config.nodeId, load: () => pool.workers.reduce((sum, w) => sum + w.load, 0) });
+  const nodeLog = log.child({ component: 'nodes', node: config.nodeId });
+  nodes.on('nodeDown', (info) => nodeLog.warn({ down: info.id, instance: info.instance }, 'a node stopped beating: it is gone'));
+  nodes.on('error', (error) => nodeLog.warn({ err: error }, 'node heartbeat failed'));
+  try {
+    await nodes.start();
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  nodeLog.info('node registered');
+  return {
+    registry: nodes,
+    leave: async () => {
+      // Redis gone: the others see this node expire instead.
+      await nodes.stop().catch(() => {});
+      redis.disconnect();
+    },
+  };
 }
 
 async function openStore(config: Config, log: Logger): Promise<RoomStateStore> {

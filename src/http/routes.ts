@@ -29,7 +29,7 @@ export function createRequestHandler(deps: HttpDeps): RequestHandler {
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = await readiness(deps.pool, deps.store);
-      return sendJson(res, state.ready ? 200 : 503, state);
+      return sendJson(res, state.ready ? 200 : 503, { ...state, node: deps.config.nodeId });
     }
     if (route === 'GET /metrics' && (await metricsOnMainPort(req, res, deps.metrics, deps.config.metrics.token))) return;
     if (route === 'GET /') return pages.home(req, res);

@@ -23,6 +23,8 @@ export interface TestServerOptions {
   log?: Logger;
 }
 
+let serversStarted = 0;
+
 /** The real server (real mediasoup workers) on free ports, loopback only. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<Parley> {
   const workers = options.workers ?? 1;
@@ -41,6 +43,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     RATE_CONNECTIONS_PER_MINUTE: '0',
     RATE_REQUESTS_PER_5S: '0',
     RATE_ROOMS_PER_MINUTE: '0',
+    // Test servers sharing one Redis are separate nodes (the host name would be the same for all).
+    NODE_ID: `test-${process.pid}-${++serversStarted}`,
     ...options.env,
   });
   return startParley(config, options.log ?? createLogger(config.logLevel), {

@@ -25,11 +25,11 @@ test('/healthz answers while alive', async () => {
 test('/readyz is 200 with workers and Redis up, 503 when Redis is down, 200 again after', async () => {
   const ready = await fetch(`${server.url}/readyz`);
   assert.equal(ready.status, 200);
-  assert.deepEqual(await ready.json(), { ready: true, workers: true, store: true });
+  assert.deepEqual(await ready.json(), { ready: true, workers: true, store: true, node: server.config.nodeId });
   await redis.stop();
   const down = await fetch(`${server.url}/readyz`);
   assert.equal(down.status, 503);
-  assert.deepEqual(await down.json(), { ready: false, workers: true, store: false });
+  assert.deepEqual(await down.json(), { ready: false, workers: true, store: false, node: server.config.nodeId });
   await redis.restart();
   await waitFor(async () => (await fetch(`${server.url}/readyz`)).status === 200, { timeoutMs: 10_000, what: 'ready again' });
 });
