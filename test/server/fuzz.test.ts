@@ -72,6 +72,8 @@ function snapshotPrototypes(): string {
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   // A binary attachment (typed array) takes no named properties: it stays as it is.
   if (ArrayBuffer.isView(target)) return;
+  // Nor does an array's `length` (no wire format has an array with a `length` of its own).
+  if (Object.getOwnPropertyDescriptor(target, key)?.configurable === false) return;
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
