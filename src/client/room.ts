@@ -121,8 +121,8 @@ function callPage() {
       const observer = new ResizeObserver(() => this.layoutGrid());
       observer.observe(this.$refs.main);
       Alpine.effect(() => {
-        void this.tiles.length;
-        void this.mainTiles.length;
+        void this.tileList.length;
+        void this.mainTileList.length;
         void state.layout;
         queueMicrotask(() => this.layoutGrid());
       });

@@ -64,6 +64,9 @@ export function tileViewOf(state: RoomStore, tile: Tile): TileView {
   };
 }
 
+/** Grid pages for `count` tiles, `pageSize` per page (at least one page). */
+const pageCountOf = (count: number, pageSize: number): number => Math.max(1, Math.ceil(count / pageSize));
+
 /** The component's room store, read through the component so Alpine tracks it (it is set in init). */
 const store = (component: unknown): RoomStore | undefined => (component as { state?: RoomStore }).state;
 
@@ -73,30 +76,40 @@ const store = (component: unknown): RoomStore | undefined => (component as { sta
  */
 export function stageBindings() {
   return {
-    get tiles(): TileView[] {
+    // Counts and pages come from the plain tile list; a tile's view (many fields of its participant)
+    // is built only for the tiles drawn. These getters run on every change of the room: building every
+    // view in each of them made the click on "Join call" a long task (bench/join).
+    /** Every tile in order, without views. */
+    get tileList(): Tile[] {
       const state = store(this);
-      return state ? listTiles(state).map((tile) => tileViewOf(state, tile)) : [];
+      return state ? listTiles(state) : [];
     },
     get spotlightTile(): string | undefined {
       const state = store(this);
       return state ? spotlightKey(state, listTiles(state)) : undefined;
     },
-    get mainTiles(): TileView[] {
-      const tiles = this.tiles;
+    /** The tiles the main area draws: the current grid page, or the spotlight's one. */
+    get mainTileList(): Tile[] {
       const state = store(this);
-      if (state?.layout !== 'spotlight') {
+      if (!state) return [];
+      const tiles = listTiles(state);
+      if (state.layout !== 'spotlight') {
         // Only the current page is drawn (and only its video is received).
-        if (!state || state.pageSize <= 0) return tiles;
-        const page = Math.min(state.gridPage, this.pageCount - 1);
+        if (state.pageSize <= 0) return tiles;
+        const page = Math.min(state.gridPage, pageCountOf(tiles.length, state.pageSize) - 1);
         return tiles.slice(page * state.pageSize, (page + 1) * state.pageSize);
       }
-      const key = this.spotlightTile;
+      const key = spotlightKey(state, tiles);
       return tiles.filter((t) => t.key === key);
+    },
+    get mainTiles(): TileView[] {
+      const state = store(this);
+      return state ? this.mainTileList.map((tile: Tile) => tileViewOf(state, tile)) : [];
     },
     get pageCount(): number {
       const state = store(this);
       if (!state || state.layout === 'spotlight' || state.pageSize <= 0) return 1;
-      return Math.max(1, Math.ceil(this.tiles.length / state.pageSize));
+      return pageCountOf(listTiles(state).length, state.pageSize);
     },
     get hasPages() {
       return this.pageCount > 1;
@@ -119,13 +132,20 @@ export function stageBindings() {
       const state = store(this);
       if (state) state.gridPage = Math.min(this.pageCount - 1, state.gridPage + 1);
     },
+    /** Spotlight's strip: every tile but the spotlighted one. */
+    get stripTileList(): Tile[] {
+      const state = store(this);
+      if (state?.layout !== 'spotlight') return [];
+      const tiles = listTiles(state);
+      const key = spotlightKey(state, tiles);
+      return tiles.filter((t) => t.key !== key);
+    },
     get stripTiles(): TileView[] {
-      if (store(this)?.layout !== 'spotlight') return [];
-      const key = this.spotlightTile;
-      return this.tiles.filter((t) => t.key !== key);
+      const state = store(this);
+      return state ? this.stripTileList.map((tile: Tile) => tileViewOf(state, tile)) : [];
     },
     get hasStrip() {
-      return this.stripTiles.length > 0;
+      return this.stripTileList.length > 0;
     },
     get stageClass() {
       return store(this)?.layout === 'spotlight' ? 'is-spotlight' : 'is-grid';
@@ -167,12 +187,12 @@ export function stageBindings() {
       const state = store(this);
       if (!main || !state) return;
       if (state.layout !== 'spotlight') {
-        const pageSize = pageSizeFor(this.tiles.length, main.clientWidth, main.clientHeight, GAP);
+        const pageSize = pageSizeFor(this.tileList.length, main.clientWidth, main.clientHeight, GAP);
         if (pageSize !== state.pageSize) state.pageSize = pageSize;
         const last = Math.max(0, this.pageCount - 1);
         if (state.gridPage > last) state.gridPage = last;
       }
-      const count = Math.max(1, this.mainTiles.length);
+      const count = Math.max(1, this.mainTileList.length);
       const { tileW, tileH } = bestGrid(count, main.clientWidth, main.clientHeight, GAP);
       main.style.setProperty('--tile-w', `${tileW}px`);
       main.style.setProperty('--tile-h', `${tileH}px`);
