@@ -30,7 +30,7 @@ import { RedisRoomStateStore } from './store/RedisRoomStateStore.ts';
 import type { RoomStateStore } from './store/RoomStateStore.ts';
 import type { Services } from './services.ts';
 import { TIMEOUTS } from './timeouts.ts';
-import { startTurn, type RunningTurn } from './turn/startTurn.ts';
+import { startTurn } from './turn/startTurn.ts';
 import { NodeRegistry } from './cluster/NodeRegistry.ts';
 
 export interface Parley {
@@ -68,6 +68,16 @@ export interface Tuning {
 /** Starts everything in one process: store, media workers, HTTP and signaling. */
 export async function startParley(config: Config, log: Logger, tuning: Tuning = {}): Promise<Parley> {
   const store = await openStore(config, log);
+  // What has started so far: a later step that fails closes it all again, newest first.
+  const started: Array<() => unknown> = [() => store.close()];
+  const orUndo = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step;
+    } catch (error) {
+      for (const undo of started.reverse()) await undo();
+      throw error;
+    }
+  };
   const announced = chooseAnnouncedAddress(config.announcedIp, config.rtcListenIp);
   if (announced.warning) log.warn(announced.warning);
   const pool = new WorkerPool({
@@ -78,36 +88,19 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
     firstPort: config.rtcPort,
     logger: log,
   });
-  try {
-    await pool.start();
-  } catch (error) {
-    await pool.close();
-    await store.close();
-    throw error;
-  }
-  let turn: RunningTurn | undefined;
-  try {
-    turn = await startTurn(config, announced.address, log);
-  } catch (error) {
-    await pool.close();
-    await store.close();
-    throw error;
-  }
-  let nodes: RegisteredNode | undefined;
-  try {
-    nodes = await registerNode(config, pool, log);
-  } catch (error) {
-    await turn?.close();
-    await pool.close();
-    await store.close();
-    throw error;
-  }
+  started.push(() => pool.close());
+  await orUndo(pool.start());
+  const turn = await orUndo(startTurn(config, announced.address, log));
+  started.push(() => turn?.close());
+  const nodes = await orUndo(registerNode(config, pool, log));
+  started.push(() => nodes?.leave());
   const registry = new RoomRegistry(pool, { emptyGraceMs: config.emptyRoomGraceMs, probeLifetimeMs: tuning.probeLifetimeMs ?? TIMEOUTS.probeLifetimeMs, spreadSlack: tuning.spreadSlack, log });
   const metrics = new Metrics(registry, pool);
   // A call that ends takes its chat, lock and admissions with it (a restart keeps them: no 'empty' close).
   registry.on('roomOpened', (room) => room.once('closed', (reason) => reason === 'empty' && void store.forgetCall(room.id).catch(() => {})));
   const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: TIMEOUTS.redisCommandMs }) : undefined;
   limiterRedis?.on('error', () => {}); // the in-memory insurance limiter covers outages
+  started.push(() => limiterRedis?.disconnect());
   const limits = new RateLimits(config.rateLimits, limiterRedis);
   const tokens =
     config.authSecret || config.authPublicKey
@@ -138,23 +131,18 @@ export async function startParley(config: Config, log: Logger, tuning: Tuning = 
   if (config.proxyProtocol) acceptProxyProtocol(httpServer, { isProxy: (address) => clients.isTrustedPeer(address), timeoutMs: TIMEOUTS.proxyHeaderMs, log });
   const signaling = new SignalingServer(httpServer, services, { connectTimeoutMs: tuning.socketConnectTimeoutMs });
   moderation.attach(signaling.io);
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  }).catch(async (error) => {
-    await turn?.close();
-    throw error;
-  });
-  let metricsListener;
-  try {
-    metricsListener = await startMetricsListener(config.metrics, metrics);
-  } catch (error) {
-    httpServer.close();
-    await pool.close();
-    await store.close();
-    await turn?.close();
-    throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port}: ${(error as Error).message}`);
-  }
+  await orUndo(
+    new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    }),
+  );
+  started.push(() => httpServer.close());
+  const metricsListener = await orUndo(
+    startMetricsListener(config.metrics, metrics).catch((error: Error) => {
+      throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port}: ${error.message}`);
+    }),
+  );
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${config.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;

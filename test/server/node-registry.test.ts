@@ -4,6 +4,7 @@
  * cleanly leaves at once; a second process under a live NODE_ID is refused.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { NodeRegistry, type NodeInfo } from '../../src/cluster/NodeRegistry.ts';
@@ -91,5 +92,20 @@ test('Parley servers on one Redis register as nodes under their NODE_ID, with th
     assert.deepEqual((await observer.liveNodes()).map((n) => n.id), ['node-two', 'observer'], 'a clean stop leaves at once');
   } finally {
     await Promise.all([one.close(), two.close()]);
+  }
+});
+
+test('a server whose start fails late (METRICS_PORT taken) undoes what it started: its node leaves at once', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  const observer = node('watcher', 'parley:');
+  try {
+    await observer.start();
+    await assert.rejects(startTestServer({ redisUrl: redis.url, env: { NODE_ID: 'doomed', METRICS_PORT: String(port) } }), /cannot listen on METRICS_PORT/);
+    assert.ok(!(await observer.liveNodes()).some((n) => n.id === 'doomed'), 'the failed node is not left registered');
+  } finally {
+    observer.halt();
+    blocker.close();
   }
 });
