@@ -99,6 +99,16 @@ http {
 `;
 }
 
+/** A Chromium whose network is namespace `ns`, for the whole worker. */
+async function useBrowserIn(ns: string, lab: NetLab, use: (browser: Browser) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({ executablePath: lab.chromiumWrapper(ns), args: chromiumArgs() });
+  try {
+    await use(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
 type WorkerFixtures = { lab: NetLab; server: RunningServer; restricted: Browser; open: Browser };
 
 const test = base.extend<{ pages: Page[] }, WorkerFixtures>({
@@ -145,28 +155,8 @@ const test = base.extend<{ pages: Page[] }, WorkerFixtures>({
     },
     { scope: 'worker' },
   ],
-  restricted: [
-    async ({ lab }, use) => {
-      const browser = await chromium.launch({ executablePath: lab.chromiumWrapper(lab.clientNs), args: chromiumArgs() });
-      try {
-        await use(browser);
-      } finally {
-        await browser.close();
-      }
-    },
-    { scope: 'worker' },
-  ],
-  open: [
-    async ({ lab }, use) => {
-      const browser = await chromium.launch({ executablePath: lab.chromiumWrapper(lab.openNs), args: chromiumArgs() });
-      try {
-        await use(browser);
-      } finally {
-        await browser.close();
-      }
-    },
-    { scope: 'worker' },
-  ],
+  restricted: [async ({ lab }, use) => useBrowserIn(lab.clientNs, lab, use), { scope: 'worker' }],
+  open: [async ({ lab }, use) => useBrowserIn(lab.openNs, lab, use), { scope: 'worker' }],
   pages: async ({}, use, testInfo) => {
     const pages: Page[] = [];
     await use(pages);
