@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { IceServer } from '../signaling/protocol.ts';
 
 /**
  * Time-limited TURN credentials from a shared secret: the "TURN REST API" scheme that coturn's
@@ -10,13 +11,6 @@ import crypto from 'node:crypto';
  * The TURN server recomputes the credential from the username and refuses it once the expiry has
  * passed (allocations are refreshed with the same username, so a relay lives at most until then).
  */
-
-/** One entry of RTCConfiguration.iceServers, as the browser takes it. */
-export interface TurnIceServer {
-  urls: string[];
-  username: string;
-  credential: string;
-}
 
 export interface TurnSettings {
   secret: string;
@@ -33,7 +27,7 @@ export function turnCredential(secret: string, username: string): string {
 }
 
 /** Credentials for `userId`, valid for `ttlSeconds` from `nowMs`. */
-export function mintTurnCredentials(settings: TurnSettings, userId: string, nowMs: number = Date.now()): TurnIceServer {
+export function mintTurnCredentials(settings: TurnSettings, userId: string, nowMs: number = Date.now()): IceServer {
   const username = turnUsername(userId, Math.floor(nowMs / 1000) + settings.ttlSeconds);
   return { urls: [...settings.urls], username, credential: turnCredential(settings.secret, username) };
 }

@@ -4,6 +4,7 @@ import type { PeerLimits } from '../rooms/RoomPolicy.ts';
 import { mintTurnCredentials } from '../auth/turnCredentials.ts';
 import { keepDownlinkFloor } from '../media/downlinkFloor.ts';
 import type { Handlers, RequestContext } from './context.ts';
+import type { IceServer } from './protocol.ts';
 import { UserError } from './errors.ts';
 
 function ownTransport(peer: Peer, transportId: string): types.WebRtcTransport<TransportAppData> {
@@ -25,7 +26,7 @@ function ownConsumer(peer: Peer, consumerId: string): types.Consumer {
 }
 
 /** With TURN configured: the relay, with credentials for this participant (renewed on every call). */
-function iceServersFor(ctx: RequestContext, peer: Peer): { iceServers?: ReturnType<typeof mintTurnCredentials>[] } {
+function iceServersFor(ctx: RequestContext, peer: Peer): { iceServers?: IceServer[] } {
   const turn = ctx.services.turn;
   return turn ? { iceServers: [mintTurnCredentials(turn, peer.userId)] } : {};
 }
